@@ -1,0 +1,22 @@
+"""Every event model, and their JSON Schema catalog (written to ``docs/events/``)."""
+
+import json
+from pathlib import Path
+
+from retail_contracts.envelope import EventData
+from retail_contracts.user import USER_EVENT_TYPES
+
+ALL_EVENT_TYPES: tuple[type[EventData], ...] = (*USER_EVENT_TYPES,)
+
+
+def event_catalog() -> dict[str, object]:
+    """A JSON document: each event type with its topic and payload schema."""
+    return {
+        model.event_type: {"topic": model.topic, "schema": model.model_json_schema()}
+        for model in ALL_EVENT_TYPES
+    }
+
+
+def write_catalog(path: Path) -> None:
+    """Write the catalog as pretty-printed JSON."""
+    path.write_text(json.dumps(event_catalog(), indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,225 @@
+"""``create_service_app``: the FastAPI app every service builds, with its lifespan.
+
+The lifespan owns the database engine, the Kafka producer, the outbox relay, the consumers and
+the HTTP client; nothing is created at import time.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import structlog
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from retail_kernel.auth import HttpKeySource, KeySource, TokenVerifier
+from retail_kernel.consumer import ConsumerRunner, ConsumerSpec
+from retail_kernel.db import Database
+from retail_kernel.errors import install_error_handlers, problem_response
+from retail_kernel.http import BodySizeLimitMiddleware, RequestContextMiddleware
+from retail_kernel.kafka import make_producer
+from retail_kernel.logging import configure_logging
+from retail_kernel.metrics import MetricsMiddleware
+from retail_kernel.outbox import OutboxRelay
+from retail_kernel.settings import BaseServiceSettings
+from retail_kernel.tracing import configure_tracing
+
+log = structlog.get_logger("retail.app")
+
+
+@dataclass
+class ServiceSpec:
+    """What a service adds to the common app."""
+
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    outbox_model: Any
+    inbox_model: Any = None
+    consumers: Sequence[ConsumerSpec] = ()
+    # Builds the JWKS source; the default fetches ``settings.jwks_url``.
+    key_source: Callable[[FastAPI], KeySource] | None = None
+    # Extra resources the service owns for the app's lifetime (entered after the database).
+    extra_lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+
+class Broker:
+    """The producer, started in the background so a service can come up while Kafka is down."""
+
+    def __init__(self, settings: BaseServiceSettings) -> None:
+        self.settings = settings
+        self.producer: AIOKafkaProducer = make_producer(settings)
+        self.started = asyncio.Event()
+
+    async def start(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await self.producer.start()
+            except Exception:
+                log.warning("broker unreachable; retrying", backoff=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                self.producer = make_producer(self.settings)
+            else:
+                self.started.set()
+                return
+
+    async def reachable(self) -> bool:
+        if not self.started.is_set():
+            return False
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout=2.0)
+        except Exception:
+            return False
+        return True
+
+
+def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
+    """The FastAPI app of one service: routers, health, metrics, errors and the lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+        configure_tracing(settings.service_name, settings.otlp_endpoint)
+        async with contextlib.AsyncExitStack() as stack:
+            database = Database(
+                settings.database_url,
+                source=f"retail/{settings.service_name}",
+                pool_size=settings.database_pool_size,
+                outbox_model=spec.outbox_model,
+            )
+            stack.push_async_callback(database.dispose)
+            http = httpx.AsyncClient()
+            stack.push_async_callback(http.aclose)
+            app.state.settings = settings
+            app.state.database = database
+            app.state.http = http
+            source = (
+                spec.key_source(app) if spec.key_source else HttpKeySource(settings.jwks_url, http)
+            )
+            app.state.verifier = TokenVerifier(
+                source,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                cache_seconds=settings.jwks_cache_seconds,
+            )
+            if spec.extra_lifespan is not None:
+                await stack.enter_async_context(spec.extra_lifespan(app))
+            broker = Broker(settings)
+            app.state.broker = broker
+            tasks = _background_tasks(settings, spec, database, broker)
+            stack.push_async_callback(_stop, tasks, broker)
+            log.info("service started", port=settings.port)
+            yield
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=spec.tags or None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, service=settings.service_name)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(_operations_router())
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def _background_tasks(
+    settings: BaseServiceSettings, spec: ServiceSpec, database: Database, broker: Broker
+) -> list[asyncio.Task[None]]:
+    async def after_broker(make: Callable[[], Any]) -> None:
+        await broker.started.wait()
+        await make()
+
+    tasks = [asyncio.create_task(broker.start(), name="broker-start")]
+    if settings.outbox_relay_enabled:
+        relay = OutboxRelay(
+            database,
+            broker.producer,
+            spec.outbox_model,
+            poll_seconds=settings.outbox_poll_seconds,
+            retention=timedelta(hours=settings.outbox_retention_hours),
+        )
+        tasks.append(
+            asyncio.create_task(after_broker(lambda: _with_producer(relay, broker)), name="relay")
+        )
+    for consumer in spec.consumers:
+        runner = ConsumerRunner(
+            consumer,
+            database=database,
+            producer=broker.producer,
+            inbox_model=spec.inbox_model,
+            settings=settings,
+        )
+        tasks.append(
+            asyncio.create_task(
+                after_broker(lambda r=runner: _with_producer(r, broker)), name=consumer.name
+            )
+        )
+    return tasks
+
+
+async def _with_producer(worker: OutboxRelay | ConsumerRunner, broker: Broker) -> None:
+    # The broker may have replaced its producer while retrying; hand over the started one.
+    worker.producer = broker.producer
+    await worker.run()
+
+
+async def _stop(tasks: list[asyncio.Task[None]], broker: Broker) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if broker.started.is_set():
+        await broker.producer.stop()
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness", response_model=None)
+    async def readyz(request: Request) -> JSONResponse | dict[str, str]:
+        """The database and the broker are reachable."""
+        checks = {
+            "database": await _database_ok(request.app.state.database),
+            "broker": await request.app.state.broker.reachable(),
+        }
+        if all(checks.values()):
+            return {"status": "ready"}
+        failing = ", ".join(name for name, ok in checks.items() if not ok)
+        return problem_response(request, 503, "Service Unavailable", f"not reachable: {failing}")
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Metrics in the Prometheus text format."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _database_ok(database: Database) -> bool:
+    try:
+        async with database.engine.connect() as connection:
+            await asyncio.wait_for(connection.execute(text("SELECT 1")), timeout=2.0)
+    except Exception:
+        return False
+    return True

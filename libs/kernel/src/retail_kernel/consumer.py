@@ -1,0 +1,181 @@
+"""The consumer runner: one transaction per record, an inbox row for dedupe, DLQ for poison.
+
+For each record: parse the CloudEvent, then in one database transaction insert
+``(consumer, event id)`` into the inbox and run the handler; the Kafka offset is committed only
+after that transaction commits. A redelivered or replayed record finds its inbox row and has no
+second effect. A handler that keeps failing is retried with exponential back-off, then the record
+goes to ``<topic>.dlq`` with the error and its origin in headers, and the consumer moves on.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from opentelemetry import propagate, trace
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from retail_contracts.envelope import CloudEvent
+from retail_contracts.topics import dead_letter_topic
+from retail_kernel.context import causation_id, correlation_id
+from retail_kernel.db import Database
+from retail_kernel.kafka import headers_dict, make_consumer
+from retail_kernel.metrics import CONSUMER_LAG, CONSUMER_MESSAGES
+from retail_kernel.settings import BaseServiceSettings
+
+log = structlog.get_logger("retail.consumer")
+tracer = trace.get_tracer("retail.consumer")
+
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for a record that can never succeed: dead-letter it without retries."""
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A named consumer group, its topics and its handler."""
+
+    name: str
+    topics: Sequence[str]
+    handler: Handler
+
+
+class ConsumerRunner:
+    """Runs one ``ConsumerSpec`` against Kafka until cancelled."""
+
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        *,
+        database: Database,
+        producer: AIOKafkaProducer,
+        inbox_model: Any,
+        settings: BaseServiceSettings,
+    ) -> None:
+        self.spec = spec
+        self.database = database
+        self.producer = producer
+        self.inbox_model = inbox_model
+        self.settings = settings
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        """Consume forever; reconnects with back-off when the broker goes away."""
+        backoff = 0.5
+        while True:
+            consumer = make_consumer(self.settings, self.spec.name, self.spec.topics)
+            try:
+                await consumer.start()
+                self.ready.set()
+                backoff = 0.5
+                while True:
+                    batches = await consumer.getmany(timeout_ms=1000)
+                    for tp, records in batches.items():
+                        for record in records:
+                            await self.process(record)
+                        await consumer.commit({tp: records[-1].offset + 1})
+                        self._record_lag(consumer.highwater(tp), tp, records[-1].offset)
+            except asyncio.CancelledError:
+                raise
+            except KafkaError:
+                log.warning("consumer lost the broker; reconnecting", consumer=self.spec.name)
+            finally:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    def _record_lag(self, highwater: int | None, tp: TopicPartition, offset: int) -> None:
+        if highwater is not None:
+            CONSUMER_LAG.labels(self.spec.name, tp.topic).set(max(0, highwater - offset - 1))
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Handle one record; returns the outcome (handled, duplicate or dead_lettered)."""
+        try:
+            event = CloudEvent.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            await self.dead_letter(record, exc, attempts=0)
+            return self._count(record, "dead_lettered")
+        attempts = self.settings.consumer_max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                outcome = await self._handle_once(record, event)
+            except PoisonMessage as exc:
+                await self.dead_letter(record, exc, attempts=attempt)
+                return self._count(record, "dead_lettered")
+            except Exception as exc:
+                if attempt == attempts:
+                    log.exception("handler failed for good", event_id=str(event.id))
+                    await self.dead_letter(record, exc, attempts=attempt)
+                    return self._count(record, "dead_lettered")
+                self._count(record, "retried")
+                await asyncio.sleep(self._backoff(attempt))
+            else:
+                return self._count(record, outcome)
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.settings.consumer_backoff_seconds * 2 ** (attempt - 1)
+        return float(min(base, self.settings.consumer_backoff_max_seconds))
+
+    def _count(self, record: ConsumerRecord[bytes, bytes], outcome: str) -> str:
+        CONSUMER_MESSAGES.labels(self.spec.name, record.topic, outcome).inc()
+        return outcome
+
+    async def _handle_once(self, record: ConsumerRecord[bytes, bytes], event: CloudEvent) -> str:
+        parent = propagate.extract(headers_dict(record.headers))
+        cid = correlation_id.set(event.correlationid)
+        cause = causation_id.set(str(event.id))
+        try:
+            with tracer.start_as_current_span(
+                f"consume {record.topic}", context=parent, kind=trace.SpanKind.CONSUMER
+            ):
+                async with self.database.transaction() as session:
+                    inserted = await session.scalar(
+                        insert(self.inbox_model)
+                        .values(consumer=self.spec.name, event_id=event.id, event_type=event.type)
+                        .on_conflict_do_nothing()
+                        .returning(self.inbox_model.event_id)
+                    )
+                    if inserted is None:
+                        return "duplicate"
+                    await self.spec.handler(session, event)
+                    return "handled"
+        finally:
+            correlation_id.reset(cid)
+            causation_id.reset(cause)
+
+    async def dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], error: BaseException, *, attempts: int
+    ) -> None:
+        """Send the record, unchanged, to ``<topic>.dlq`` with why and where it came from."""
+        headers = [
+            *(record.headers or ()),
+            ("dlq-error", str(error)[:1000].encode()),
+            ("dlq-error-type", type(error).__name__.encode()),
+            ("dlq-origin-topic", record.topic.encode()),
+            ("dlq-origin-partition", str(record.partition).encode()),
+            ("dlq-origin-offset", str(record.offset).encode()),
+            ("dlq-consumer", self.spec.name.encode()),
+            ("dlq-attempts", str(attempts).encode()),
+            ("dlq-failed-at", datetime.now(UTC).isoformat().encode()),
+        ]
+        await self.producer.send_and_wait(
+            dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
+        )
+        log.warning(
+            "record dead-lettered",
+            consumer=self.spec.name,
+            topic=record.topic,
+            offset=record.offset,
+            error=str(error)[:200],
+        )

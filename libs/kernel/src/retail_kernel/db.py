@@ -1,0 +1,107 @@
+"""Async SQLAlchemy: one engine per process, one transaction per request or consumed message."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from retail_kernel.errors import RetailError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """A MetaData with the platform's constraint naming convention (stable migration names)."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ModelBase(DeclarativeBase):
+    """Abstract root; each service declares ``class Base(ModelBase)`` with its own metadata."""
+
+    __abstract__ = True
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain ``postgresql://`` DSN asyncpg wants, from a SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Database:
+    """The engine and session factory of one service; made in the app lifespan."""
+
+    def __init__(
+        self, url: str, *, source: str, pool_size: int = 10, outbox_model: Any = None
+    ) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+        self.sessionmaker = async_sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            info={"retail.outbox": outbox_model, "retail.source": source},
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose work commits when the block succeeds and rolls back when it raises.
+
+        A ``RetailError`` with ``commit_transaction`` still commits: the failure is the state.
+        """
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except RetailError as exc:
+                if exc.commit_transaction:
+                    await session.commit()
+                else:
+                    await session.rollback()
+                raise
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.transaction() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a client that saw a 2xx
+# can rely on the write, and a failed commit becomes an error response rather than a lie.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+def violated_constraint(exc: Exception) -> str | None:
+    """The constraint (or unique index) name behind an ``IntegrityError``, where the driver says."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        name = getattr(current, "constraint_name", None)
+        if isinstance(name, str):
+            return name
+        current = getattr(current, "orig", None) or current.__cause__
+    return None

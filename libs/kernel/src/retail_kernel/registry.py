@@ -1,0 +1,35 @@
+"""The services installed in this environment, found through the ``retail.services`` entry
+point group: the CLI and the test plugin learn about a new service without being edited."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+
+from retail_kernel.settings import BaseServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """How to migrate, configure and run one service."""
+
+    name: str
+    port: int
+    database: str
+    env_prefix: str
+    app: str  # "module:factory" for uvicorn --factory
+    migrations_dir: Path
+    metadata: Callable[[], MetaData]
+    settings: Callable[..., BaseServiceSettings]
+    outbox_model: Callable[[], Any]
+    # Tables kept when the test plugin resets a database between tests (seeded by migrations).
+    seeded_tables: tuple[str, ...] = ()
+
+
+def installed_services() -> dict[str, ServiceInfo]:
+    """Every installed service, by name, in port order."""
+    found: list[ServiceInfo] = [ep.load() for ep in entry_points(group="retail.services")]
+    return {info.name: info for info in sorted(found, key=lambda info: info.port)}

@@ -1,0 +1,90 @@
+"""Typed settings shared by every service: environment variables with a per-service prefix.
+
+Any field can also be read from a file named by ``<PREFIX><FIELD>_FILE`` (Docker and Kubernetes
+secrets). Outside development and test, a secret left at its development default is refused.
+"""
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+DEV_SECRET_PREFIX = "dev-only-"  # noqa: S105 - marks defaults that production refuses
+
+
+class FileSecretsSource(PydanticBaseSettingsSource):
+    """Reads ``<PREFIX><FIELD>_FILE`` variables: the value is the named file's content."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        prefix = str(self.config.get("env_prefix", ""))
+        path = os.environ.get(f"{prefix}{field_name}_FILE".upper())
+        if not path:
+            return None, field_name, False
+        return Path(path).read_text().strip(), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
+
+
+class BaseServiceSettings(BaseSettings):
+    """What every retail process needs; each service subclasses it with its own ``env_prefix``."""
+
+    model_config = SettingsConfigDict(env_prefix="RETAIL_", extra="ignore")
+
+    service_name: ClassVar[str] = "retail"
+
+    environment: Environment = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/retail"
+    database_pool_size: int = 10
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # The embedded broker cannot do InitProducerId; Apache Kafka can and should.
+    kafka_idempotent_producer: bool = False
+    kafka_fetch_max_wait_ms: int = 10
+    outbox_retention_hours: int = 24 * 7
+    outbox_poll_seconds: float = 5.0
+    outbox_relay_enabled: bool = True
+    consumer_max_attempts: int = 5
+    consumer_backoff_seconds: float = 0.2
+    consumer_backoff_max_seconds: float = 10.0
+    jwt_issuer: str = "retail-user"
+    jwt_audience: str = "retail"
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    jwks_cache_seconds: float = 300.0
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    log_json: bool = True
+    otlp_endpoint: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings)
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> "BaseServiceSettings":
+        if self.environment in ("development", "test"):
+            return self
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value().startswith(
+                DEV_SECRET_PREFIX
+            ):
+                raise ValueError(f"{name} still has its development default; set a real secret")
+        return self

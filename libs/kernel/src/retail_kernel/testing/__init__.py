@@ -1,0 +1,1 @@
+"""Test support for retail services: the pytest plugin and its helpers."""

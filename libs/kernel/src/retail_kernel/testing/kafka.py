@@ -1,0 +1,77 @@
+"""Reading what reached a topic during one test, from the offsets at the probe's creation."""
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+Record = ConsumerRecord[bytes, bytes]
+
+
+class TopicProbe:
+    """Sees only the records produced to ``topic`` after ``start()`` returned."""
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=10
+        )
+
+    async def start(self) -> "TopicProbe":
+        await self.consumer.start()
+        partitions = self.consumer.partitions_for_topic(self.topic) or {0}
+        assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        self.consumer.assign(assigned)
+        await self.consumer.seek_to_end(*assigned)
+        for tp in assigned:
+            await self.consumer.position(tp)  # resolve now, before the test produces
+        return self
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def collect(
+        self,
+        *,
+        count: int | None = None,
+        timeout: float = 10.0,
+        until: Callable[[list[Record]], bool] | None = None,
+    ) -> list[Record]:
+        """Records until ``count`` arrived, ``until`` holds, or ``timeout`` passed."""
+        records: list[Record] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if count is not None and len(records) >= count:
+                break
+            if until is not None and until(records):
+                break
+            batches = await self.consumer.getmany(timeout_ms=100)
+            for batch in batches.values():
+                records.extend(batch)
+        return records
+
+    async def events(
+        self, *, count: int | None = None, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Like ``collect``, decoded as CloudEvent JSON."""
+        return [
+            json.loads(r.value or b"{}") for r in await self.collect(count=count, timeout=timeout)
+        ]
+
+
+async def create_topics(bootstrap_servers: str, topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        for topic in topics:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+        await asyncio.sleep(0)
+    finally:
+        await admin.close()

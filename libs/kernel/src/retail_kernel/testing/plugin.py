@@ -1,0 +1,119 @@
+"""The pytest plugin (entry point ``retail``): real PostgreSQL and a real Kafka-protocol broker.
+
+Once per test session it starts embedded PostgreSQL and the embedded broker, creates every
+installed service's database with ``alembic upgrade head`` (never ``create_all``) and fails when
+a service's models and migrations drift. ``retail_db`` gives a test empty databases.
+"""
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from retail_contracts.topics import ALL_TOPICS, dead_letter_topic
+from retail_kernel import embedded, migrations
+from retail_kernel.db import asyncpg_dsn
+from retail_kernel.registry import ServiceInfo, installed_services
+from retail_kernel.testing.kafka import TopicProbe, create_topics
+
+
+@dataclass(frozen=True)
+class RetailInfra:
+    admin_uri: str
+    bootstrap_servers: str
+
+
+@dataclass(frozen=True)
+class ServiceDatabases:
+    urls: dict[str, str]
+    services: dict[str, ServiceInfo]
+
+    def url(self, service: str) -> str:
+        return self.urls[service]
+
+
+@pytest.fixture(scope="session")
+def retail_infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RetailInfra]:
+    """Embedded PostgreSQL and the embedded broker, for the whole test session."""
+    base = tmp_path_factory.mktemp("retail")
+    pg_dir = base / "pg"
+    admin_uri = embedded.start_postgres(pg_dir)
+    port = embedded.free_port()
+    broker = embedded.start_broker(port, base / "broker.log")
+    bootstrap = f"127.0.0.1:{port}"
+    topics = [t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))]
+    asyncio.run(create_topics(bootstrap, topics))
+    try:
+        yield RetailInfra(admin_uri=admin_uri, bootstrap_servers=bootstrap)
+    finally:
+        broker.terminate()
+        broker.wait(timeout=10)
+        embedded.stop_postgres(pg_dir)
+        shutil.rmtree(pg_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def retail_databases(retail_infra: RetailInfra) -> ServiceDatabases:
+    """Every installed service's database, migrated to head and checked for drift."""
+    services = installed_services()
+    urls: dict[str, str] = {}
+    for name, info in services.items():
+        asyncio.run(embedded.ensure_database(retail_infra.admin_uri, info.database))
+        url = embedded.service_database_url(retail_infra.admin_uri, info.database)
+        migrations.upgrade(info.migrations_dir, url)
+        differences = asyncio.run(migrations.drift(url, info.metadata()))
+        if differences:
+            pytest.fail(f"{name}: models and migrations differ: {differences}", pytrace=False)
+        urls[name] = url
+    return ServiceDatabases(urls=urls, services=services)
+
+
+async def _reset(url: str, keep: tuple[str, ...]) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version' AND NOT (tablename = ANY($1::text[]))",
+            list(keep),
+        )
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def retail_db(retail_databases: ServiceDatabases) -> ServiceDatabases:
+    """Every service database, emptied (but for migration-seeded tables) before the test."""
+    for name, url in retail_databases.urls.items():
+        await _reset(url, retail_databases.services[name].seeded_tables)
+    return retail_databases
+
+
+@pytest.fixture
+async def kafka_probe(
+    retail_infra: RetailInfra,
+) -> AsyncIterator[Callable[[str], Awaitable[TopicProbe]]]:
+    """``await kafka_probe(topic)``: a probe that sees what is produced from now on."""
+    probes: list[TopicProbe] = []
+
+    async def make(topic: str) -> TopicProbe:
+        probe = await TopicProbe(retail_infra.bootstrap_servers, topic).start()
+        probes.append(probe)
+        return probe
+
+    yield make
+    for probe in probes:
+        await probe.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests that need no infrastructure run first, so a broken unit surfaces in seconds.
+    items.sort(key=lambda item: "retail_infra" in getattr(item, "fixturenames", ()))
+
+
+__all__ = ["RetailInfra", "ServiceDatabases"]

@@ -1,0 +1,55 @@
+"""The User service app: ``uvicorn retail_user.main:create_app --factory``."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from retail_kernel.app import ServiceSpec, create_service_app
+from retail_kernel.db import Database
+from retail_kernel.ratelimit import RateLimiter
+from retail_user.accounts.endpoints import router as accounts_router
+from retail_user.config import UserSettings
+from retail_user.models import Inbox, Outbox
+from retail_user.passwords import PasswordHasher
+from retail_user.tokens import service as tokens
+from retail_user.tokens.endpoints import jwks_router
+from retail_user.tokens.endpoints import router as tokens_router
+from retail_user.tokens.keys import KeyCipher
+
+
+class DatabaseKeySource:
+    """This service verifies its own tokens straight from its key table (no HTTP hop)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def fetch_jwks(self) -> dict[str, Any]:
+        database: Database = self.app.state.database
+        async with database.transaction() as session:
+            return await tokens.verification_keys(session)
+
+
+def create_app(settings: UserSettings | None = None) -> FastAPI:
+    settings = settings or UserSettings()
+
+    @asynccontextmanager
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
+        app.state.cipher = KeyCipher(settings.key_encryption_secret.get_secret_value())
+        app.state.hasher = PasswordHasher(settings.bcrypt_rounds)
+        app.state.limiter = RateLimiter(settings.rate_limit_storage)
+        async with app.state.database.transaction() as session:
+            await tokens.signing_key(session, app.state.cipher)
+        yield
+
+    spec = ServiceSpec(
+        title="Retail User service",
+        description="Accounts, login, tokens, JWKS and roles.",
+        routers=[accounts_router, tokens_router, jwks_router],
+        outbox_model=Outbox,
+        inbox_model=Inbox,
+        key_source=DatabaseKeySource,
+        extra_lifespan=resources,
+    )
+    return create_service_app(settings, spec)
