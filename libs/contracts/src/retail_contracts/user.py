@@ -31,6 +31,7 @@ class PasswordResetRequested(UserEvent):
     email: EmailStr
     username: str
     reset_token: str
+    reset_url: str
     expires_in_seconds: int
 
 

@@ -67,6 +67,7 @@ class Broker:
                 await self.producer.start()
             except Exception:
                 log.warning("broker unreachable; retrying", backoff=backoff)
+                await self.producer.stop()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
                 self.producer = make_producer(self.settings)
@@ -184,8 +185,7 @@ async def _stop(tasks: list[asyncio.Task[None]], broker: Broker) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    if broker.started.is_set():
-        await broker.producer.stop()
+    await broker.producer.stop()
 
 
 def _operations_router() -> APIRouter:

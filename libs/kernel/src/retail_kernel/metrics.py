@@ -3,7 +3,6 @@
 import time
 
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
@@ -57,12 +56,6 @@ class MetricsMiddleware:
 
 
 def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    if route is not None:
-        return str(getattr(route, "path", "unmatched"))
-    app = scope.get("app")
-    for candidate in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = candidate.matches(scope)
-        if match is Match.FULL:
-            return str(candidate.path)
-    return "unmatched"
+    # Starlette records the matched route in the scope; anything unrouted (404, a 413 from the
+    # body limit) is one label, so random paths cannot explode the metric's cardinality.
+    return str(getattr(scope.get("route"), "path", "unmatched"))

@@ -175,6 +175,7 @@ async def request_password_reset(
             email=user.email,
             username=user.username,
             reset_token=token,
+            reset_url=f"{settings.password_reset_url}{token}",
             expires_in_seconds=ttl,
         ),
         key=str(user.id),
