@@ -1,0 +1,245 @@
+"""The kernel's outbox relay and consumer runner, on the User service's own tables."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from retail_contracts.envelope import CloudEvent
+from retail_contracts.user import UserRegistered, UserUnlocked
+from retail_kernel.consumer import ConsumerRunner, ConsumerSpec, PoisonMessage
+from retail_kernel.db import Database
+from retail_kernel.outbox import OutboxRelay, add_event, build_event, replay
+from retail_kernel.testing.kafka import create_topics
+from retail_kernel.testing.plugin import RetailInfra
+from retail_user.config import UserSettings
+from retail_user.models import Inbox, Outbox
+
+TOPIC = "retail.user.events"
+
+
+@pytest.fixture
+async def database(user_settings: UserSettings) -> AsyncIterator[Database]:
+    db = Database(user_settings.database_url, source="retail/test", outbox_model=Outbox)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def producer(retail_infra: RetailInfra) -> AsyncIterator[AIOKafkaProducer]:
+    kafka = AIOKafkaProducer(bootstrap_servers=retail_infra.bootstrap_servers, acks="all")
+    await kafka.start()
+    yield kafka
+    await kafka.stop()
+
+
+def _registered(name: str) -> UserRegistered:
+    return UserRegistered(
+        user_id=uuid.uuid4(), username=name, email=f"{name}@example.com", full_name=None
+    )
+
+
+async def _run_until(task_factory: Any, condition: Any, timeout: float = 10.0) -> None:
+    task = asyncio.create_task(task_factory())
+    try:
+        async with asyncio.timeout(timeout):
+            while not await condition():
+                await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+class TestOutbox:
+    async def test_only_committed_events_are_published_even_if_the_relay_starts_later(
+        self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
+    ) -> None:
+        probe = await kafka_probe(TOPIC)
+        async with database.transaction() as session:
+            committed = await add_event(session, _registered("kept"), key="k1")
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as session:
+                await add_event(session, _registered("rolled-back"), key="k2")
+                raise RuntimeError("the request failed")
+
+        # The relay was not running at commit time; it starts now and catches up.
+        relay = OutboxRelay(database, producer, Outbox, poll_seconds=0.1)
+        task = asyncio.create_task(relay.run())
+        events = await probe.events(count=1, timeout=10)
+        await asyncio.sleep(0.5)  # time enough for a wrongly published second event to show
+        events += await probe.events(timeout=0.5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+        assert [e["id"] for e in events] == [str(committed.id)]
+        assert events[0]["data"]["username"] == "kept"
+        assert events[0]["specversion"] == "1.0"
+        async with database.transaction() as session:
+            pending = await session.scalar(
+                select(func.count()).where(Outbox.published_at.is_(None))
+            )
+        assert pending == 0
+
+    async def test_a_running_relay_wakes_on_commit_not_on_its_poll(
+        self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
+    ) -> None:
+        probe = await kafka_probe(TOPIC)
+        relay = OutboxRelay(database, producer, Outbox, poll_seconds=30)
+        task = asyncio.create_task(relay.run())
+        await asyncio.sleep(0.3)  # the relay has drained and is waiting
+        async with database.transaction() as session:
+            event = await add_event(session, _registered("prompt"), key="k3")
+        events = await probe.events(count=1, timeout=5)  # far below the 30 s poll
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert [e["id"] for e in events] == [str(event.id)]
+
+    async def test_two_relays_publish_each_event_once_in_order(
+        self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
+    ) -> None:
+        probe = await kafka_probe(TOPIC)
+        async with database.transaction() as session:
+            written = [
+                (await add_event(session, _registered(f"u{n}"), key="same")).id for n in range(50)
+            ]
+        relays = [OutboxRelay(database, producer, Outbox, batch_size=7) for _ in range(2)]
+        tasks = [asyncio.create_task(relay.run()) for relay in relays]
+        events = await probe.events(count=50, timeout=10)
+        await asyncio.sleep(0.3)
+        events += await probe.events(timeout=0.3)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert [e["id"] for e in events] == [str(i) for i in written]
+
+    async def test_replay_republishes_kept_events(
+        self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
+    ) -> None:
+        async with database.transaction() as session:
+            old = await add_event(session, _registered("old"), key="k")
+            await session.execute(
+                Outbox.__table__.update()
+                .where(Outbox.id == old.id)
+                .values(created_at=datetime.now(UTC) - timedelta(days=2))
+            )
+            recent = await add_event(session, _registered("recent"), key="k")
+        probe = await kafka_probe(TOPIC)
+        count = await replay(database, producer, Outbox, since=datetime.now(UTC) - timedelta(hours=1))
+        events = await probe.events(count=1, timeout=5)
+        assert count == 1
+        assert [e["id"] for e in events] == [str(recent.id)]
+
+
+@pytest.fixture
+async def topic(retail_infra: RetailInfra) -> str:
+    """A topic (and its DLQ) of this test's own, so no other test's records reach it."""
+    name = f"test.{uuid.uuid4().hex[:12]}"
+    await create_topics(retail_infra.bootstrap_servers, [name, f"{name}.dlq"])
+    return name
+
+
+class TestConsumer:
+    def _runner(
+        self,
+        database: Database,
+        producer: AIOKafkaProducer,
+        settings: UserSettings,
+        handler: Any,
+        topic: str,
+    ) -> ConsumerRunner:
+        spec = ConsumerSpec(name=f"test-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler)
+        return ConsumerRunner(
+            spec, database=database, producer=producer, inbox_model=Inbox, settings=settings
+        )
+
+    async def _effects(self, database: Database) -> int:
+        async with database.transaction() as session:
+            count = await session.scalar(
+                select(func.count()).where(Outbox.event_type == UserUnlocked.event_type)
+            )
+        return int(count or 0)
+
+    @staticmethod
+    async def _effect(session: AsyncSession, event: CloudEvent) -> None:
+        """The handler's effect: one outbox row, written in the handler's transaction."""
+        data = event.payload(UserRegistered)
+        await add_event(session, UserUnlocked(user_id=data.user_id), key=str(data.user_id))
+
+    async def test_a_record_delivered_twice_has_one_effect(
+        self,
+        database: Database,
+        producer: AIOKafkaProducer,
+        user_settings: UserSettings,
+        topic: str,
+    ) -> None:
+        event = build_event(_registered("twice"), source="test", subject="s")
+        value = event.model_dump_json().encode()
+        await producer.send_and_wait(topic, value, key=b"k")
+        await producer.send_and_wait(topic, value, key=b"k")
+        runner = self._runner(database, producer, user_settings, self._effect, topic)
+
+        async def handled_both() -> bool:
+            async with database.transaction() as session:
+                rows = await session.scalar(
+                    select(func.count()).where(Inbox.consumer == runner.spec.name)
+                )
+            return rows == 1 and await self._effects(database) >= 1
+
+        await _run_until(runner.run, handled_both)
+        await asyncio.sleep(0.3)
+        assert await self._effects(database) == 1
+
+    async def test_poison_goes_to_the_dlq_and_the_consumer_moves_on(
+        self,
+        database: Database,
+        producer: AIOKafkaProducer,
+        user_settings: UserSettings,
+        kafka_probe: Any,
+        topic: str,
+    ) -> None:
+        dlq = await kafka_probe(f"{topic}.dlq")
+        settings = user_settings.model_copy(
+            update={"consumer_max_attempts": 3, "consumer_backoff_seconds": 0.01}
+        )
+        attempts: dict[str, int] = {}
+
+        async def handler(session: AsyncSession, event: CloudEvent) -> None:
+            attempts[event.data["username"]] = attempts.get(event.data["username"], 0) + 1
+            if event.data["username"] == "explodes":
+                raise ValueError("cannot handle this one")
+            if event.data["username"] == "hopeless":
+                raise PoisonMessage("never retry this one")
+            await self._effect(session, event)
+
+        for name in ("explodes", "hopeless"):
+            event = build_event(_registered(name), source="test", subject="s")
+            await producer.send_and_wait(topic, event.model_dump_json().encode(), key=b"k")
+        await producer.send_and_wait(topic, b"{not json", key=b"k")
+        healthy = build_event(_registered("healthy"), source="test", subject="s")
+        await producer.send_and_wait(topic, healthy.model_dump_json().encode(), key=b"k")
+
+        runner = self._runner(database, producer, settings, handler, topic)
+
+        async def healthy_handled() -> bool:
+            return await self._effects(database) == 1
+
+        await _run_until(runner.run, healthy_handled)
+        dead = await dlq.collect(count=3, timeout=5)
+
+        assert attempts == {"explodes": 3, "hopeless": 1, "healthy": 1}
+        assert len(dead) == 3
+        headers = [dict(record.headers) for record in dead]
+        assert headers[0]["dlq-error"] == b"cannot handle this one"
+        assert headers[0]["dlq-attempts"] == b"3"
+        assert headers[0]["dlq-origin-topic"] == topic.encode()
+        assert headers[1]["dlq-error-type"] == b"PoisonMessage"
+        assert headers[2]["dlq-error-type"] == b"ValidationError"
+        assert dead[2].value == b"{not json"
+        assert json.loads(dead[0].value or b"")["data"]["username"] == "explodes"
