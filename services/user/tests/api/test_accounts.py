@@ -3,9 +3,9 @@ import asyncio
 import httpx
 import pytest
 from fastapi import FastAPI
+from user_factories import PASSWORD, admin_token, bearer, login, register
 
 from retail_kernel.testing.plugin import ServiceDatabases
-from user_factories import PASSWORD, admin_token, bearer, login, register
 
 
 class TestRegister:
@@ -103,8 +103,9 @@ class TestRegister:
     async def test_registration_is_rate_limited_per_ip(
         self, retail_db: ServiceDatabases, retail_infra: object
     ) -> None:
-        from retail_user.main import create_app  # noqa: PLC0415
         from user_factories import make_user_settings  # noqa: PLC0415
+
+        from retail_user.main import create_app  # noqa: PLC0415
 
         settings = make_user_settings(
             retail_db.url("user"),
@@ -216,9 +217,7 @@ class TestAdministration:
         await register(client, "george")
         by_q = await client.get("/api/v1/users", params={"q": "fran"}, headers=bearer(token))
         assert {u["username"] for u in by_q.json()["items"]} == {"frank", "francine"}
-        by_role = await client.get(
-            "/api/v1/users", params={"role": "admin"}, headers=bearer(token)
-        )
+        by_role = await client.get("/api/v1/users", params={"role": "admin"}, headers=bearer(token))
         assert [u["username"] for u in by_role.json()["items"]] == ["root"]
 
     async def test_customers_cannot_list_users(self, client: httpx.AsyncClient) -> None:

@@ -1,5 +1,4 @@
 import httpx
-
 from user_factories import bearer, login, register
 
 

@@ -9,9 +9,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from user_factories import PASSWORD, bearer, login, register
 
 from retail_user.tokens import service as tokens
-from user_factories import PASSWORD, bearer, login, register
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:
@@ -283,7 +283,9 @@ class TestPasswordReset:
         unknown = await client.post(
             "/api/v1/users/password-reset", json={"email": "ghost@example.com"}
         )
-        known = await client.post("/api/v1/users/password-reset", json={"email": "liam@example.com"})
+        known = await client.post(
+            "/api/v1/users/password-reset", json={"email": "liam@example.com"}
+        )
         assert unknown.status_code == known.status_code == 202
         assert unknown.json() == known.json()
         events = await probe.events(count=2)

@@ -131,7 +131,9 @@ class TestOutbox:
             )
             recent = await add_event(session, _registered("recent"), key="k")
         probe = await kafka_probe(TOPIC)
-        count = await replay(database, producer, Outbox, since=datetime.now(UTC) - timedelta(hours=1))
+        count = await replay(
+            database, producer, Outbox, since=datetime.now(UTC) - timedelta(hours=1)
+        )
         events = await probe.events(count=1, timeout=5)
         assert count == 1
         assert [e["id"] for e in events] == [str(recent.id)]

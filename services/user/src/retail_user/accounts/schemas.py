@@ -38,7 +38,6 @@ class ProfileRead(UserRead):
     phone: str | None
     tenant_id: str
     created_at: datetime
-    locked: bool = False
 
 
 class ProfileUpdate(Input):

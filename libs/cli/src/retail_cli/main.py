@@ -1,0 +1,279 @@
+"""``retail``: run the whole platform on one machine, and operate it."""
+
+import asyncio
+import getpass
+import os
+import signal
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from retail_cli import platform
+from retail_cli.platform import Home, ManagedProcess
+from retail_kernel import embedded
+from retail_kernel.registry import installed_services
+
+app = typer.Typer(help="Run and operate the retail platform.", no_args_is_help=True)
+events_app = typer.Typer(help="Domain events kept in the services' outboxes.")
+users_app = typer.Typer(help="User accounts.")
+keys_app = typer.Typer(help="JWT signing keys.")
+clients_app = typer.Typer(help="Service clients (client-credentials grant).")
+app.add_typer(events_app, name="events")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(clients_app, name="clients")
+console = Console()
+
+HomeOption = Annotated[
+    Path, typer.Option("--home", envvar="RETAIL_HOME", help="Folder for local state")
+]
+DEFAULT_HOME = Path(".retail")
+RESTART_LIMIT = 5  # crashes per minute before a service is left down (and reported)
+
+
+@app.command()
+def up(
+    home: HomeOption = DEFAULT_HOME,
+    broker_port: Annotated[int, typer.Option(envvar="RETAIL_BROKER_PORT")] = (
+        platform.DEFAULT_BROKER_PORT
+    ),
+) -> None:
+    """Start PostgreSQL, the broker and every service; Ctrl-C stops them all."""
+    place = Home(home.resolve())
+    place.prepare()
+    state = place.read_state()
+    if state and platform.pid_alive(int(state["pid"])):
+        console.print(f"[red]already running (pid {state['pid']}); use `retail down`[/]")
+        raise typer.Exit(1)
+    if embedded.port_open(broker_port):
+        console.print(f"[red]port {broker_port} is taken; set RETAIL_BROKER_PORT[/]")
+        raise typer.Exit(1)
+    services = installed_services()
+    with console.status("starting PostgreSQL…"):
+        admin_uri = embedded.start_postgres(place.pgdata)
+    with console.status("applying migrations…"):
+        asyncio.run(platform.migrate_all(admin_uri, services))
+    bootstrap = f"127.0.0.1:{broker_port}"
+    broker = ManagedProcess("broker", broker_port, [], {}, place.logs / "broker.log")
+    broker.process = embedded.start_broker(broker_port, broker.log_path)
+    replayed = asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, services))
+    processes = [
+        ManagedProcess(
+            name,
+            info.port,
+            platform.uvicorn_command(info),
+            platform.service_env(info, admin_uri, bootstrap),
+            place.logs / f"{name}.log",
+        )
+        for name, info in services.items()
+    ]
+    for process in processes:
+        process.start()
+    place.write_state(_state(bootstrap, broker, processes))
+    _report_started(processes, replayed)
+    try:
+        _supervise(place, admin_uri, bootstrap, broker, processes)
+    finally:
+        with console.status("stopping…"):
+            for process in processes:
+                process.stop()
+            broker.stop()
+            embedded.stop_postgres(place.pgdata)
+            place.state_file.unlink(missing_ok=True)
+        console.print("stopped")
+
+
+def _state(bootstrap: str, broker: ManagedProcess, processes: list[ManagedProcess]) -> dict:  # type: ignore[type-arg]
+    return {
+        "pid": os.getpid(),
+        "broker": {"bootstrap": bootstrap, "pid": broker.process.pid if broker.process else None},
+        "services": {
+            p.name: {"port": p.port, "pid": p.process.pid if p.process else None} for p in processes
+        },
+    }
+
+
+def _report_started(processes: list[ManagedProcess], replayed: dict[str, int]) -> None:
+    table = Table(title="retail platform")
+    table.add_column("service")
+    table.add_column("url")
+    table.add_column("health")
+    for process in processes:
+        healthy = platform.wait_healthy(process.port)
+        url = f"http://127.0.0.1:{process.port}"
+        table.add_row(process.name, f"{url}/docs", "[green]up[/]" if healthy else "[red]down[/]")
+    console.print(table)
+    console.print(f"replayed outbox events: {replayed}")
+    console.print("logs: retail logs SERVICE · status: retail status · stop: Ctrl-C or retail down")
+
+
+def _supervise(
+    place: Home,
+    admin_uri: str,
+    bootstrap: str,
+    broker: ManagedProcess,
+    processes: list[ManagedProcess],
+) -> None:
+    """Restart what crashes (reporting it), until Ctrl-C or SIGTERM."""
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    while not stopping:
+        time.sleep(0.5)
+        if broker.process is not None and broker.process.poll() is not None:
+            console.print("[yellow]broker exited; restarting it and replaying outboxes[/]")
+            broker.process = embedded.start_broker(broker.port, broker.log_path)
+            asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, installed_services()))
+        for process in processes:
+            _restart_if_crashed(process)
+        place.write_state(_state(bootstrap, broker, processes))
+
+
+def _restart_if_crashed(process: ManagedProcess) -> None:
+    if process.process is None or process.process.poll() is None:
+        return
+    now = time.monotonic()
+    process.restarts = [t for t in process.restarts if now - t < 60]
+    code = process.process.returncode
+    if len(process.restarts) >= RESTART_LIMIT:
+        console.print(f"[red]{process.name} keeps crashing (exit {code}); left down — see logs[/]")
+        process.process = None
+        return
+    console.print(f"[yellow]{process.name} exited with code {code}; restarting[/]")
+    process.restarts.append(now)
+    process.start()
+
+
+@app.command()
+def down(home: HomeOption = DEFAULT_HOME) -> None:
+    """Stop a platform started by ``retail up``."""
+    place = Home(home.resolve())
+    state = place.read_state()
+    if not state or not platform.pid_alive(int(state["pid"])):
+        embedded.stop_postgres(place.pgdata)
+        place.state_file.unlink(missing_ok=True)
+        console.print("not running")
+        return
+    platform.signal_stop(int(state["pid"]))
+    deadline = time.monotonic() + 30
+    while platform.pid_alive(int(state["pid"])) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    console.print("stopped")
+
+
+@app.command()
+def status(home: HomeOption = DEFAULT_HOME) -> None:
+    """A table of processes, ports and health."""
+    state = Home(home.resolve()).read_state()
+    if not state or not platform.pid_alive(int(state["pid"])):
+        console.print("not running")
+        raise typer.Exit(1)
+    table = Table(title=f"retail platform (supervisor pid {state['pid']})")
+    for column in ("process", "pid", "port", "alive", "ready"):
+        table.add_column(column)
+    broker = state["broker"]
+    table.add_row("broker", str(broker["pid"]), broker["bootstrap"], "yes", "")
+    for name, entry in state["services"].items():
+        table.add_row(
+            name,
+            str(entry["pid"]),
+            str(entry["port"]),
+            platform.probe(entry["port"], "/healthz"),
+            platform.probe(entry["port"], "/readyz"),
+        )
+    console.print(table)
+
+
+@app.command()
+def logs(
+    service: str,
+    home: HomeOption = DEFAULT_HOME,
+    follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
+    lines: Annotated[int, typer.Option("--lines", "-n")] = 100,
+) -> None:
+    """Print a process's log (``broker`` or a service name)."""
+    path = Home(home.resolve()).logs / f"{service}.log"
+    if not path.exists():
+        console.print(f"[red]no log for {service}[/]")
+        raise typer.Exit(1)
+    with path.open() as handle:
+        for line in handle.readlines()[-lines:]:
+            typer.echo(line, nl=False)
+        while follow:
+            line = handle.readline()
+            if line:
+                typer.echo(line, nl=False)
+            else:
+                time.sleep(0.2)
+
+
+@app.command()
+def migrate(home: HomeOption = DEFAULT_HOME) -> None:
+    """Apply every service's migrations to the embedded PostgreSQL."""
+    place = Home(home.resolve())
+    place.prepare()
+    admin_uri = embedded.start_postgres(place.pgdata)
+    asyncio.run(platform.migrate_all(admin_uri, installed_services()))
+    console.print(f"migrated: {', '.join(installed_services())}")
+
+
+@events_app.command("replay")
+def replay_events(
+    service: Annotated[str, typer.Option(help="Whose outbox to replay")],
+    since: Annotated[datetime, typer.Option(help="ISO time; rows created at or after it")],
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Republish kept outbox events (consumers dedupe, so replays are harmless)."""
+    info = installed_services()[service]
+    settings = platform.local_settings(info, Home(home.resolve()))
+    moment = since if since.tzinfo else since.astimezone()
+    count = asyncio.run(
+        platform.replay_service(settings.database_url, settings, info, since=moment)
+    )
+    console.print(f"republished {count} events from {service}")
+
+
+@users_app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(prompt=True)],
+    email: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str | None, typer.Option(envvar="RETAIL_ADMIN_PASSWORD")] = None,
+    tenant: str = "default",
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Create an admin account (prompts for what is not given)."""
+    from retail_cli import user_admin  # noqa: PLC0415 - needs the User service installed
+
+    secret = password or getpass.getpass("Password: ")
+    user_id = asyncio.run(
+        user_admin.create_admin(Home(home.resolve()), username, email, secret, tenant)
+    )
+    console.print(f"admin {username} created ({user_id})")
+
+
+@keys_app.command("rotate")
+def rotate_keys(home: HomeOption = DEFAULT_HOME) -> None:
+    """Sign with a new key; old keys stay in the JWKS until their tokens expire."""
+    from retail_cli import user_admin  # noqa: PLC0415
+
+    kid = asyncio.run(user_admin.rotate_keys(Home(home.resolve())))
+    console.print(f"new signing key {kid}")
+
+
+@clients_app.command("create")
+def create_client(client_id: str, tenant: str = "default", home: HomeOption = DEFAULT_HOME) -> None:
+    """Register a service client and print its secret (shown once)."""
+    from retail_cli import user_admin  # noqa: PLC0415
+
+    secret = asyncio.run(user_admin.create_client(Home(home.resolve()), client_id, tenant))
+    console.print(f"client_id={client_id}\nclient_secret={secret}")

@@ -1,0 +1,203 @@
+"""The local platform: embedded PostgreSQL, the embedded broker and one process per service.
+
+State lives under one folder (default ``./.retail``): ``pgdata/`` (survives restarts),
+``logs/<process>.log`` and ``run/state.json`` (what ``retail up`` started, for down/status).
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from retail_kernel import embedded, migrations
+from retail_kernel.db import Database
+from retail_kernel.kafka import make_producer
+from retail_kernel.outbox import replay
+from retail_kernel.registry import ServiceInfo, installed_services
+from retail_kernel.settings import BaseServiceSettings
+
+DEFAULT_BROKER_PORT = 9092
+
+
+@dataclass
+class Home:
+    """The folder that holds the local platform's state."""
+
+    root: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "pgdata"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "run" / "state.json"
+
+    def prepare(self) -> None:
+        for folder in (self.root, self.logs, self.state_file.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def read_state(self) -> dict[str, Any] | None:
+        if not self.state_file.exists():
+            return None
+        state: dict[str, Any] = json.loads(self.state_file.read_text())
+        return state
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        self.state_file.write_text(json.dumps(state, indent=2))
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def service_env(info: ServiceInfo, admin_uri: str, bootstrap: str) -> dict[str, str]:
+    """The environment that points a service at the embedded database and broker."""
+    prefix = info.env_prefix
+    user_port = installed_services()["user"].port if "user" in installed_services() else 8001
+    return {
+        f"{prefix}ENVIRONMENT": os.environ.get(f"{prefix}ENVIRONMENT", "development"),
+        f"{prefix}PORT": str(info.port),
+        f"{prefix}DATABASE_URL": embedded.service_database_url(admin_uri, info.database),
+        f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        f"{prefix}JWKS_URL": f"http://127.0.0.1:{user_port}/.well-known/jwks.json",
+    }
+
+
+def local_settings(info: ServiceInfo, home: Home) -> BaseServiceSettings:
+    """A service's settings: from the environment when it names a database, else embedded."""
+    if os.environ.get(f"{info.env_prefix}DATABASE_URL"):
+        return info.settings()
+    admin_uri = embedded.start_postgres(home.pgdata)
+    state = home.read_state() or {}
+    bootstrap = state.get("broker", {}).get("bootstrap", f"127.0.0.1:{DEFAULT_BROKER_PORT}")
+    values = {
+        key.removeprefix(info.env_prefix).lower(): value
+        for key, value in service_env(info, admin_uri, bootstrap).items()
+    }
+    return info.settings(**values)
+
+
+async def migrate_all(admin_uri: str, services: dict[str, ServiceInfo]) -> None:
+    for info in services.values():
+        await embedded.ensure_database(admin_uri, info.database)
+        url = embedded.service_database_url(admin_uri, info.database)
+        await asyncio.to_thread(migrations.upgrade, info.migrations_dir, url)
+
+
+async def replay_outboxes(
+    admin_uri: str, bootstrap: str, services: dict[str, ServiceInfo]
+) -> dict[str, int]:
+    """Republish every kept outbox row: the in-memory broker starts empty each time."""
+    counts: dict[str, int] = {}
+    for name, info in services.items():
+        settings = info.settings(**{"kafka_bootstrap_servers": bootstrap})
+        counts[name] = await replay_service(
+            embedded.service_database_url(admin_uri, info.database),
+            settings,
+            info,
+            since=datetime.now(UTC) - timedelta(hours=settings.outbox_retention_hours),
+        )
+    return counts
+
+
+async def replay_service(
+    database_url: str, settings: BaseServiceSettings, info: ServiceInfo, *, since: datetime
+) -> int:
+    database = Database(database_url, source=f"retail/{info.name}", pool_size=2)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        return await replay(database, producer, info.outbox_model(), since=since)
+    finally:
+        await producer.stop()
+        await database.dispose()
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    port: int
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            self.command,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def uvicorn_command(info: ServiceInfo) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        info.app,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(info.port),
+        "--no-access-log",
+    ]
+
+
+def wait_healthy(port: int, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def probe(port: int, path: str) -> str:
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2.0)
+    except httpx.HTTPError:
+        return "down"
+    return "ok" if response.status_code == 200 else f"{response.status_code}"
+
+
+def signal_stop(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
