@@ -28,6 +28,7 @@ from retail_kernel.http import BodySizeLimitMiddleware, RequestContextMiddleware
 from retail_kernel.kafka import make_producer
 from retail_kernel.logging import configure_logging
 from retail_kernel.metrics import MetricsMiddleware
+from retail_kernel.openapi import install_problem_openapi, problem_responses
 from retail_kernel.outbox import OutboxRelay
 from retail_kernel.settings import BaseServiceSettings
 from retail_kernel.tracing import configure_tracing
@@ -131,6 +132,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
         openapi_tags=spec.tags or None,
     )
     install_error_handlers(app)
+    install_problem_openapi(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
     app.add_middleware(RequestContextMiddleware)
@@ -143,39 +145,35 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
 def _background_tasks(
     settings: BaseServiceSettings, spec: ServiceSpec, database: Database, broker: Broker
 ) -> list[asyncio.Task[None]]:
-    async def after_broker(make: Callable[[], Any]) -> None:
-        await broker.started.wait()
-        await make()
-
-    tasks = [asyncio.create_task(broker.start(), name="broker-start")]
+    workers: list[OutboxRelay | ConsumerRunner] = []
     if settings.outbox_relay_enabled:
-        relay = OutboxRelay(
-            database,
-            broker.producer,
-            spec.outbox_model,
-            poll_seconds=settings.outbox_poll_seconds,
-            retention=timedelta(hours=settings.outbox_retention_hours),
+        workers.append(
+            OutboxRelay(
+                database,
+                broker.producer,
+                spec.outbox_model,
+                poll_seconds=settings.outbox_poll_seconds,
+                retention=timedelta(hours=settings.outbox_retention_hours),
+            )
         )
-        tasks.append(
-            asyncio.create_task(after_broker(lambda: _with_producer(relay, broker)), name="relay")
-        )
-    for consumer in spec.consumers:
-        runner = ConsumerRunner(
+    workers += [
+        ConsumerRunner(
             consumer,
             database=database,
             producer=broker.producer,
             inbox_model=spec.inbox_model,
             settings=settings,
         )
-        tasks.append(
-            asyncio.create_task(
-                after_broker(lambda r=runner: _with_producer(r, broker)), name=consumer.name
-            )
-        )
-    return tasks
+        for consumer in spec.consumers
+    ]
+    return [
+        asyncio.create_task(broker.start(), name="broker-start"),
+        *(asyncio.create_task(_run_worker(worker, broker)) for worker in workers),
+    ]
 
 
-async def _with_producer(worker: OutboxRelay | ConsumerRunner, broker: Broker) -> None:
+async def _run_worker(worker: OutboxRelay | ConsumerRunner, broker: Broker) -> None:
+    await broker.started.wait()
     # The broker may have replaced its producer while retrying; hand over the started one.
     worker.producer = broker.producer
     await worker.run()
@@ -196,7 +194,9 @@ def _operations_router() -> APIRouter:
         """The process is alive."""
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness", response_model=None)
+    @router.get(
+        "/readyz", summary="Readiness", response_model=None, responses=problem_responses(503)
+    )
     async def readyz(request: Request) -> JSONResponse | dict[str, str]:
         """The database and the broker are reachable."""
         checks = {

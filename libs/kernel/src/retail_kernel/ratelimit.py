@@ -16,7 +16,7 @@ class RateLimiter:
 
     def __init__(self, storage_uri: str = "memory://") -> None:
         storage = storage_from_string(f"async+{storage_uri}")
-        self.strategy = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
+        self.strategy = MovingWindowRateLimiter(storage)
         self._rules: dict[str, RateLimitItem] = {}
 
     async def hit(self, rule: str, *keys: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent
@@ -125,7 +125,7 @@ class TestOutbox:
         async with database.transaction() as session:
             old = await add_event(session, _registered("old"), key="k")
             await session.execute(
-                Outbox.__table__.update()
+                update(Outbox)
                 .where(Outbox.id == old.id)
                 .values(created_at=datetime.now(UTC) - timedelta(days=2))
             )

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from retail_kernel.auth import CurrentUser, Principal, require_roles
 from retail_kernel.db import SessionDep
+from retail_kernel.openapi import problem_responses
 from retail_kernel.pagination import MAX_LIMIT, Page
 from retail_user.accounts import service
 from retail_user.accounts.schemas import (
@@ -24,7 +25,12 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=problem_responses(409, 429),
+)
 async def register(
     body: UserCreate,
     session: SessionDep,
@@ -37,13 +43,13 @@ async def register(
     return await service.register(session, settings, hasher, limiter, ip, body)
 
 
-@router.get("/profile", response_model=ProfileRead)
+@router.get("/profile", response_model=ProfileRead, responses=problem_responses(404))
 async def read_profile(session: SessionDep, principal: CurrentUser) -> object:
     """The caller's own profile."""
     return await service.profile(session, principal)
 
 
-@router.patch("/profile", response_model=ProfileRead)
+@router.patch("/profile", response_model=ProfileRead, responses=problem_responses(404, 409))
 async def update_profile(
     body: ProfileUpdate, session: SessionDep, principal: CurrentUser
 ) -> object:
@@ -51,7 +57,11 @@ async def update_profile(
     return await service.update_profile(session, principal, body)
 
 
-@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/change-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(404),
+)
 async def change_password(
     body: PasswordChange, session: SessionDep, hasher: HasherDep, principal: CurrentUser
 ) -> Response:
@@ -60,7 +70,9 @@ async def change_password(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/password-reset", status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(429)
+)
 async def request_password_reset(
     body: PasswordResetRequest,
     session: SessionDep,
@@ -73,7 +85,11 @@ async def request_password_reset(
     return {"detail": "if that address is registered, a reset link is on its way"}
 
 
-@router.post("/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400),
+)
 async def confirm_password_reset(
     body: PasswordResetConfirm, session: SessionDep, hasher: HasherDep
 ) -> Response:
@@ -82,7 +98,7 @@ async def confirm_password_reset(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("", response_model=Page[ProfileRead])
+@router.get("", response_model=Page[ProfileRead], responses=problem_responses(400, 403))
 async def list_users(
     session: SessionDep,
     admin: Admin,
@@ -95,20 +111,32 @@ async def list_users(
     return await service.list_users(session, admin, q=q, role=role, cursor=cursor, limit=limit)
 
 
-@router.put("/{user_id}/roles", response_model=ProfileRead)
+@router.put(
+    "/{user_id}/roles",
+    response_model=ProfileRead,
+    responses=problem_responses(403, 404, 409),
+)
 async def set_roles(user_id: UUID, body: RolesUpdate, session: SessionDep, admin: Admin) -> object:
     """Replace a user's roles."""
     return await service.set_roles(session, admin, user_id, list(body.roles))
 
 
-@router.post("/{user_id}/lock", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/{user_id}/lock",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(403, 404, 409),
+)
 async def lock_user(user_id: UUID, session: SessionDep, admin: Admin) -> Response:
     """Lock an account until an admin unlocks it."""
     await service.lock(session, admin, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{user_id}/unlock", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/{user_id}/unlock",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(403, 404, 409),
+)
 async def unlock_user(user_id: UUID, session: SessionDep, admin: Admin) -> Response:
     """Unlock an account (admin or failed-login lock)."""
     await service.unlock(session, admin, user_id)

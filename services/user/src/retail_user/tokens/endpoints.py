@@ -2,6 +2,7 @@ from fastapi import APIRouter, Response, status
 
 from retail_kernel.auth import CurrentUser
 from retail_kernel.db import SessionDep
+from retail_kernel.openapi import problem_responses
 from retail_user.deps import CipherDep, ClientIp, HasherDep, LimiterDep, SettingsDep
 from retail_user.tokens import service
 from retail_user.tokens.schemas import (
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/v1/users", tags=["tokens"])
 jwks_router = APIRouter(tags=["tokens"])
 
 
-@router.post("/login")
+@router.post("/login", responses=problem_responses(401, 423, 429))
 async def login(
     body: LoginRequest,
     session: SessionDep,
@@ -31,7 +32,7 @@ async def login(
     return await service.login(session, settings, cipher, hasher, limiter, ip, body)
 
 
-@router.post("/token/refresh")
+@router.post("/token/refresh", responses=problem_responses(401))
 async def refresh(
     body: RefreshRequest, session: SessionDep, settings: SettingsDep, cipher: CipherDep
 ) -> TokenPair:
@@ -46,7 +47,7 @@ async def logout(body: RefreshRequest, session: SessionDep, principal: CurrentUs
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/token/service")
+@router.post("/token/service", responses=problem_responses(401, 429))
 async def service_token(
     body: ServiceTokenRequest,
     session: SessionDep,
