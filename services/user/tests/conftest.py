@@ -5,12 +5,12 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from user_factories import make_user_settings
 
 from retail_kernel.embedded import free_port
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_user.config import UserSettings
 from retail_user.main import create_app
+from user_factories import make_user_settings
 
 
 @pytest.fixture

@@ -77,8 +77,8 @@ def _document_problems(operation: dict[str, Any]) -> None:
         implied += [400, 413, 422]  # 400: a body that is not even decodable
     if operation.get("parameters"):
         implied.append(422)
-    for status in implied:
-        responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
+    for code in implied:
+        responses.setdefault(str(code), {"description": HTTPStatus(code).phrase})
     for status, response in responses.items():
         if status.isdigit() and int(status) >= 400:
             response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}

@@ -3,9 +3,9 @@ import asyncio
 import httpx
 import pytest
 from fastapi import FastAPI
-from user_factories import PASSWORD, admin_token, bearer, login, register
 
 from retail_kernel.testing.plugin import ServiceDatabases
+from user_factories import PASSWORD, admin_token, bearer, login, register
 
 
 class TestRegister:
@@ -103,9 +103,8 @@ class TestRegister:
     async def test_registration_is_rate_limited_per_ip(
         self, retail_db: ServiceDatabases, retail_infra: object
     ) -> None:
-        from user_factories import make_user_settings  # noqa: PLC0415
-
         from retail_user.main import create_app  # noqa: PLC0415
+        from user_factories import make_user_settings  # noqa: PLC0415
 
         settings = make_user_settings(
             retail_db.url("user"),
@@ -298,3 +297,34 @@ class TestAdministration:
         assert response.status_code == 404
         listed = await client.get("/api/v1/users", headers=bearer(other))
         assert [u["username"] for u in listed.json()["items"]] == ["otheradmin"]
+
+
+class TestHostileInput:
+    async def test_nul_characters_in_a_body_are_a_422_not_a_500(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.post(
+            "/api/v1/users/register",
+            json={"username": "bob", "email": "bob@example.com", "password": "pass\x00word-long"},
+        )
+        assert response.status_code == 422
+
+    async def test_nul_characters_in_a_query_are_a_422(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        token = await admin_token(app, client)
+        response = await client.get("/api/v1/users", params={"q": "a\x00b"}, headers=bearer(token))
+        assert response.status_code == 422
+
+    async def test_unknown_fields_are_refused(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/api/v1/users/register",
+            json={
+                "username": "bob",
+                "email": "bob@example.com",
+                "password": PASSWORD,
+                "roles": ["admin"],
+            },
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "roles"]

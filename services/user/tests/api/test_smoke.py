@@ -1,4 +1,5 @@
 import httpx
+
 from user_factories import bearer, login, register
 
 

@@ -9,9 +9,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
-from user_factories import PASSWORD, bearer, login, register
 
 from retail_user.tokens import service as tokens
+from user_factories import PASSWORD, bearer, login, register
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:

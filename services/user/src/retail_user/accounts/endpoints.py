@@ -7,6 +7,7 @@ from retail_kernel.auth import CurrentUser, Principal, require_roles
 from retail_kernel.db import SessionDep
 from retail_kernel.openapi import problem_responses
 from retail_kernel.pagination import MAX_LIMIT, Page
+from retail_kernel.schemas import SafeStr
 from retail_user.accounts import service
 from retail_user.accounts.schemas import (
     PasswordChange,
@@ -102,10 +103,10 @@ async def confirm_password_reset(
 async def list_users(
     session: SessionDep,
     admin: Admin,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[SafeStr | None, Query(max_length=100)] = None,
     role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[SafeStr | None, Query(max_length=500)] = None,
 ) -> object:
     """The users of the admin's tenant (search by username or email, filter by role)."""
     return await service.list_users(session, admin, q=q, role=role, cursor=cursor, limit=limit)

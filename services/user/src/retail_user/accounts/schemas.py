@@ -4,6 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from retail_kernel.schemas import InputModel
 from retail_user.accounts.domain import PHONE_PATTERN, USERNAME_PATTERN
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
@@ -13,11 +14,7 @@ FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Role = Literal["customer", "staff", "admin"]
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class UserCreate(Input):
+class UserCreate(InputModel):
     username: Username
     email: Email
     password: Password
@@ -40,25 +37,25 @@ class ProfileRead(UserRead):
     created_at: datetime
 
 
-class ProfileUpdate(Input):
+class ProfileUpdate(InputModel):
     full_name: FullName | None = None
     email: Email | None = None
     phone: Annotated[str, StringConstraints(pattern=PHONE_PATTERN)] | None = None
 
 
-class PasswordChange(Input):
+class PasswordChange(InputModel):
     current_password: Password
     new_password: Password
 
 
-class PasswordResetRequest(Input):
+class PasswordResetRequest(InputModel):
     email: Email
 
 
-class PasswordResetConfirm(Input):
+class PasswordResetConfirm(InputModel):
     token: Annotated[str, Field(min_length=1, max_length=200)]
     new_password: Password
 
 
-class RolesUpdate(Input):
+class RolesUpdate(InputModel):
     roles: Annotated[list[Role], Field(min_length=1, max_length=3)]

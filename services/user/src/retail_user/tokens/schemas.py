@@ -2,19 +2,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from retail_kernel.schemas import InputModel
+
 Secret = Annotated[str, Field(min_length=1, max_length=256)]
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoginRequest(Input):
+class LoginRequest(InputModel):
     username: Annotated[str, Field(min_length=1, max_length=254, description="username or email")]
     password: Secret
 
 
-class RefreshRequest(Input):
+class RefreshRequest(InputModel):
     refresh_token: Secret
 
 
@@ -25,7 +23,7 @@ class TokenPair(BaseModel):
     expires_in: int
 
 
-class ServiceTokenRequest(Input):
+class ServiceTokenRequest(InputModel):
     client_id: Annotated[str, Field(min_length=1, max_length=64)]
     client_secret: Secret
 
