@@ -31,7 +31,7 @@ from retail_kernel.metrics import MetricsMiddleware
 from retail_kernel.openapi import install_problem_openapi, problem_responses
 from retail_kernel.outbox import OutboxRelay
 from retail_kernel.settings import BaseServiceSettings
-from retail_kernel.tracing import configure_tracing
+from retail_kernel.tracing import FASTAPI_TELEMETRY, configure_tracing
 
 log = structlog.get_logger("retail.app")
 
@@ -130,6 +130,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=spec.tags or None,
+        telemetry=FASTAPI_TELEMETRY,
     )
     install_error_handlers(app)
     install_problem_openapi(app)

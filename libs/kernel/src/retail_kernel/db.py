@@ -50,7 +50,7 @@ class Database:
     ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url, pool_size=pool_size, max_overflow=pool_size
         )
         self.sessionmaker = async_sessionmaker(
             self.engine,

@@ -2,7 +2,6 @@
 
 import json
 
-from opentelemetry import propagate, trace
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,11 +9,10 @@ from retail_kernel.context import accept_correlation_id, correlation_id
 from retail_kernel.errors import PROBLEM_JSON
 
 CORRELATION_HEADER = "x-correlation-id"
-tracer = trace.get_tracer("retail.http")
 
 
 class RequestContextMiddleware:
-    """Accepts or makes the correlation id, echoes it, and opens a server span per request."""
+    """Accepts or makes the correlation id and echoes it (server spans are FastAPI's own)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -33,12 +31,8 @@ class RequestContextMiddleware:
                 message["headers"].append((CORRELATION_HEADER.encode(), cid.encode()))
             await send(message)
 
-        parent = propagate.extract(dict(headers))
         try:
-            with tracer.start_as_current_span(
-                f"{scope['method']} {scope['path']}", context=parent, kind=trace.SpanKind.SERVER
-            ):
-                await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
 

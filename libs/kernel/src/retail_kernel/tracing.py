@@ -1,19 +1,34 @@
-"""OpenTelemetry: a tracer provider per process, OTLP export when an endpoint is configured."""
+"""OpenTelemetry: one SDK tracer provider per process.
 
+FastAPI's native telemetry opens the server span (extracting W3C ``traceparent``); the kernel adds
+spans for consumed records and carries ``traceparent`` in outbox events and Kafka headers. With
+no OTLP endpoint nothing is recorded (always-off sampler), but trace context still propagates:
+a caller's trace id reaches the events and logs this service produces.
+"""
+
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 
 _configured = False
 
+# FastAPI's own telemetry: the request span only. Metrics come from prometheus-client and
+# error logs from structlog, so FastAPI's copies of both are off.
+FASTAPI_TELEMETRY: TelemetryConfig = {"metrics": False, "logs": False, "operation_spans": False}
 
-def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
-    """Install the SDK provider once; spans are exported only when ``otlp_endpoint`` is set."""
+
+def configure_tracing(service: str, otlp_endpoint: str | None, *, ratio: float = 1.0) -> None:
+    """Install the SDK provider once; spans are recorded and exported only with an endpoint."""
     global _configured  # noqa: PLW0603 - the provider is process-global by OpenTelemetry's design
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": f"retail-{service}"}))
+    sampler = ParentBased(TraceIdRatioBased(ratio)) if otlp_endpoint else ALWAYS_OFF
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"retail-{service}"}), sampler=sampler
+    )
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
             OTLPSpanExporter,

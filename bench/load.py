@@ -1,0 +1,70 @@
+"""A small closed-loop load generator (aiohttp client, keep-alive, fixed concurrency)."""
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+async def run(
+    name: str,
+    url: str,
+    *,
+    method: str = "GET",
+    make_kwargs: Callable[[], dict[str, Any]] = dict,
+    concurrency: int = 32,
+    duration: float = 5.0,
+    expect: int = 200,
+) -> Result:
+    """Send requests from ``concurrency`` workers for ``duration`` seconds (after a warm-up)."""
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            nonlocal errors
+            start = time.perf_counter()
+            async with session.request(method, url, **make_kwargs()) as response:
+                await response.read()
+                if response.status != expect:
+                    errors += 1
+            latencies.append(time.perf_counter() - start)
+
+        async def worker(deadline: float) -> None:
+            while time.perf_counter() < deadline:
+                await one()
+
+        await asyncio.gather(*(worker(time.perf_counter() + 0.5) for _ in range(concurrency)))
+        latencies.clear()
+        errors = 0
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(started + duration) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return Result(
+        name=name,
+        requests=len(ordered),
+        errors=errors,
+        seconds=elapsed,
+        p50_ms=statistics.median(ordered) * 1000,
+        p99_ms=ordered[int(len(ordered) * 0.99) - 1] * 1000,
+    )

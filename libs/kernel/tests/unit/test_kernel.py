@@ -1,0 +1,88 @@
+"""Kernel pieces that need no infrastructure."""
+
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import SettingsConfigDict
+
+from retail_kernel.context import accept_correlation_id
+from retail_kernel.errors import BadRequest
+from retail_kernel.pagination import decode_cursor, encode_cursor
+from retail_kernel.schemas import InputModel
+from retail_kernel.settings import DEV_SECRET_PREFIX, BaseServiceSettings
+
+
+class DemoSettings(BaseServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="RETAIL_DEMO_", extra="ignore")
+    service_name: ClassVar[str] = "demo"
+
+    signing_secret: SecretStr = SecretStr(f"{DEV_SECRET_PREFIX}demo")
+
+
+class TestSettings:
+    def test_reads_its_own_prefix(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("RETAIL_DEMO_PORT", "9100")
+        assert DemoSettings().port == 9100
+
+    def test_reads_a_secret_from_a_file(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        secret = tmp_path / "secret"
+        secret.write_text("from-a-file\n")
+        monkeypatch.setenv("RETAIL_DEMO_SIGNING_SECRET_FILE", str(secret))
+        assert DemoSettings().signing_secret.get_secret_value() == "from-a-file"
+
+    def test_refuses_a_development_secret_in_production(self) -> None:
+        with pytest.raises(ValidationError, match="development default"):
+            DemoSettings(environment="production")
+
+    def test_accepts_a_real_secret_in_production(self) -> None:
+        settings = DemoSettings(environment="production", signing_secret=SecretStr("s3cr3t"))
+        assert settings.environment == "production"
+
+    def test_user_service_refuses_cheap_bcrypt_in_production(self) -> None:
+        from retail_user.config import UserSettings  # noqa: PLC0415
+
+        with pytest.raises(ValidationError, match="bcrypt_rounds"):
+            UserSettings(
+                environment="production",
+                key_encryption_secret=SecretStr("real"),
+                bcrypt_rounds=4,
+            )
+
+
+class TestCursor:
+    def test_round_trips(self) -> None:
+        assert decode_cursor(encode_cursor({"id": "abc", "n": 3})) == {"id": "abc", "n": 3}
+
+    @pytest.mark.parametrize("junk", ["%%%", "bm90IGpzb24", "WzEsMl0"])
+    def test_junk_is_a_bad_request(self, junk: str) -> None:
+        with pytest.raises(BadRequest):
+            decode_cursor(junk)
+
+
+class TestCorrelationId:
+    def test_a_safe_caller_id_is_kept(self) -> None:
+        assert accept_correlation_id("req-123.abc") == "req-123.abc"
+
+    @pytest.mark.parametrize("hostile", ["", "a b", "x" * 200, "line\nbreak", None])
+    def test_an_unsafe_one_is_replaced(self, hostile: str | None) -> None:
+        replaced = accept_correlation_id(hostile)
+        assert replaced != hostile
+        assert len(replaced) == 36
+
+
+class TestInputModel:
+    class Body(InputModel):
+        name: str
+        tags: list[str] = Field(default_factory=list)
+
+    def test_refuses_nul_anywhere(self) -> None:
+        with pytest.raises(ValidationError, match="NUL"):
+            self.Body.model_validate({"name": "ok", "tags": ["fine", "b\x00d"]})
+
+    def test_refuses_unknown_fields(self) -> None:
+        with pytest.raises(ValidationError, match="extra"):
+            self.Body.model_validate({"name": "ok", "admin": True})
