@@ -7,7 +7,7 @@ import signal
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -65,7 +65,7 @@ def up(
     processes = [
         ManagedProcess(
             name,
-            info.port,
+            platform.service_port(info),
             platform.uvicorn_command(info),
             platform.service_env(info, admin_uri, bootstrap),
             place.logs / f"{name}.log",
@@ -88,7 +88,9 @@ def up(
         console.print("stopped")
 
 
-def _state(bootstrap: str, broker: ManagedProcess, processes: list[ManagedProcess]) -> dict:  # type: ignore[type-arg]
+def _state(
+    bootstrap: str, broker: ManagedProcess, processes: list[ManagedProcess]
+) -> dict[str, Any]:
     return {
         "pid": os.getpid(),
         "broker": {"bootstrap": bootstrap, "pid": broker.process.pid if broker.process else None},
@@ -277,3 +279,20 @@ def create_client(client_id: str, tenant: str = "default", home: HomeOption = DE
 
     secret = asyncio.run(user_admin.create_client(Home(home.resolve()), client_id, tenant))
     console.print(f"client_id={client_id}\nclient_secret={secret}")
+
+
+@app.command()
+def relay(
+    service: Annotated[str, typer.Option(help="Whose outbox to publish")],
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Run one service's outbox relay on its own (beside or instead of the in-process one)."""
+    info = installed_services()[service]
+    settings = platform.local_settings(info, Home(home.resolve()))
+    console.print(
+        f"relaying the {service} outbox to {settings.kafka_bootstrap_servers}; Ctrl-C stops"
+    )
+    try:
+        asyncio.run(platform.run_relay(settings, info))
+    except KeyboardInterrupt:
+        console.print("stopped")

@@ -22,7 +22,7 @@ import httpx
 from retail_kernel import embedded, migrations
 from retail_kernel.db import Database
 from retail_kernel.kafka import make_producer
-from retail_kernel.outbox import replay
+from retail_kernel.outbox import OutboxRelay, replay
 from retail_kernel.registry import ServiceInfo, installed_services
 from retail_kernel.settings import BaseServiceSettings
 
@@ -69,13 +69,19 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def service_port(info: ServiceInfo) -> int:
+    """The service's port: ``RETAIL_<SERVICE>_PORT`` when set, else its default."""
+    return int(os.environ.get(f"{info.env_prefix}PORT", info.port))
+
+
 def service_env(info: ServiceInfo, admin_uri: str, bootstrap: str) -> dict[str, str]:
     """The environment that points a service at the embedded database and broker."""
     prefix = info.env_prefix
-    user_port = installed_services()["user"].port if "user" in installed_services() else 8001
+    services = installed_services()
+    user_port = service_port(services["user"]) if "user" in services else 8001
     return {
         f"{prefix}ENVIRONMENT": os.environ.get(f"{prefix}ENVIRONMENT", "development"),
-        f"{prefix}PORT": str(info.port),
+        f"{prefix}PORT": str(service_port(info)),
         f"{prefix}DATABASE_URL": embedded.service_database_url(admin_uri, info.database),
         f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         f"{prefix}JWKS_URL": f"http://127.0.0.1:{user_port}/.well-known/jwks.json",
@@ -173,7 +179,7 @@ def uvicorn_command(info: ServiceInfo) -> list[str]:
         "--host",
         "127.0.0.1",
         "--port",
-        str(info.port),
+        str(service_port(info)),
         "--no-access-log",
     ]
 
@@ -201,3 +207,21 @@ def probe(port: int, path: str) -> str:
 def signal_stop(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
+
+
+async def run_relay(settings: BaseServiceSettings, info: ServiceInfo) -> None:
+    """A standalone relay: safe beside the services' own (an advisory lock serialises them)."""
+    database = Database(settings.database_url, source=f"retail/{info.name}", pool_size=2)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        await OutboxRelay(
+            database,
+            producer,
+            info.outbox_model(),
+            poll_seconds=settings.outbox_poll_seconds,
+            retention=timedelta(hours=settings.outbox_retention_hours),
+        ).run()
+    finally:
+        await producer.stop()
+        await database.dispose()

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +21,7 @@ from retail_kernel.db import Database
 from retail_kernel.outbox import OutboxRelay, add_event, build_event, replay
 from retail_kernel.testing.kafka import create_topics
 from retail_kernel.testing.plugin import RetailInfra
+from retail_kernel.tracing import configure_tracing
 from retail_user.config import UserSettings
 from retail_user.models import Inbox, Outbox
 
@@ -245,3 +248,53 @@ class TestConsumer:
         assert headers[2]["dlq-error-type"] == b"ValidationError"
         assert dead[2].value == b"{not json"
         assert json.loads(dead[0].value or b"")["data"]["username"] == "explodes"
+
+
+class TestTracePropagation:
+    async def test_traceparent_travels_from_the_writer_through_kafka_to_the_handler(
+        self,
+        database: Database,
+        producer: AIOKafkaProducer,
+        user_settings: UserSettings,
+        kafka_probe: Any,
+        topic: str,
+    ) -> None:
+        configure_tracing("user", None)
+        caller = SpanContext(
+            trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736,
+            span_id=0x00F067AA0BA902B7,
+            is_remote=True,
+            trace_flags=TraceFlags(TraceFlags.SAMPLED),
+        )
+        probe = await kafka_probe(TOPIC)
+        with trace.use_span(NonRecordingSpan(caller)):
+            async with database.transaction() as session:
+                event = await add_event(session, _registered("traced"), key="t")
+        relay = OutboxRelay(database, producer, Outbox, poll_seconds=0.1)
+        relay_task = asyncio.create_task(relay.run())
+        [record] = await probe.collect(count=1)
+        relay_task.cancel()
+        await asyncio.gather(relay_task, return_exceptions=True)
+
+        expected = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        assert dict(record.headers)["traceparent"].decode() == expected
+        assert json.loads(record.value)["id"] == str(event.id)
+
+        seen: list[int] = []
+
+        async def handler(session: AsyncSession, _: CloudEvent) -> None:
+            seen.append(trace.get_current_span().get_span_context().trace_id)
+
+        await producer.send_and_wait(
+            topic, record.value, key=record.key, headers=list(record.headers)
+        )
+        spec = ConsumerSpec(name=f"trace-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler)
+        runner = ConsumerRunner(
+            spec, database=database, producer=producer, inbox_model=Inbox, settings=user_settings
+        )
+
+        async def handled() -> bool:
+            return bool(seen)
+
+        await _run_until(runner.run, handled)
+        assert seen == [caller.trace_id]
