@@ -20,3 +20,9 @@ def event_catalog() -> dict[str, object]:
 def write_catalog(path: Path) -> None:
     """Write the catalog as pretty-printed JSON."""
     path.write_text(json.dumps(event_catalog(), indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_catalog(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/events/catalog.json"))
