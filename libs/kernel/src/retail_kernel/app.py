@@ -51,6 +51,8 @@ class ServiceSpec:
     # Extra resources the service owns for the app's lifetime (entered after the database).
     extra_lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
+    # Path patterns (regular expressions) with their own body size limits, e.g. uploads.
+    body_limits: dict[str, int] = field(default_factory=dict)
 
 
 class Broker:
@@ -134,7 +136,9 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
     )
     install_error_handlers(app)
     install_problem_openapi(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=spec.body_limits
+    )
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(_operations_router())

@@ -172,6 +172,19 @@ async def current_principal(
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
+async def optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller on public routes: ``None`` when anonymous, 401 for a bad token."""
+    if credentials is None:
+        return None
+    return await current_principal(request, credentials)
+
+
+OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
+
+
 def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through callers holding any of ``roles`` (403 otherwise)."""
 

@@ -1,0 +1,31 @@
+"""A service under uvicorn in a thread of its own: for synchronous clients such as schemathesis."""
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+from retail_kernel.embedded import free_port
+
+
+@contextmanager
+def threaded_server(app: Any, *, timeout: float = 30.0) -> Iterator[str]:
+    """Serve ``app`` on a free port; yields its base URL and stops it on exit."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
