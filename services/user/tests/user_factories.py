@@ -1,13 +1,19 @@
 """Plain async factories for the User service tests."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
+from retail_kernel.embedded import free_port
 from retail_user.accounts import service as accounts
 from retail_user.accounts.schemas import UserCreate
 from retail_user.config import UserSettings
+from retail_user.main import create_app
 
 PASSWORD = "correct horse battery"
 
@@ -69,3 +75,56 @@ async def create_admin(app: FastAPI, username: str = "root", tenant: str = "defa
 async def admin_token(app: FastAPI, client: httpx.AsyncClient, username: str = "root") -> str:
     await create_admin(app, username)
     return str((await login(client, username))["access_token"])
+
+
+class IdentityProvider:
+    """The real User service, running, for other services' tests: it issues their tokens."""
+
+    def __init__(self, app: FastAPI, base_url: str) -> None:
+        self.app = app
+        self.base_url = base_url
+        self.jwks_url = f"{base_url}/.well-known/jwks.json"
+
+    async def token(
+        self, username: str, *, roles: tuple[str, ...] = ("customer",), tenant: str = "default"
+    ) -> str:
+        """An access token of a (new) user with these roles in this tenant."""
+        async with self.app.state.database.transaction() as session:
+            await accounts.create_user(
+                session,
+                self.app.state.hasher,
+                UserCreate(username=username, email=f"{username}@example.com", password=PASSWORD),
+                tenant_id=tenant,
+                roles=list(roles),
+            )
+        async with httpx.AsyncClient(base_url=self.base_url) as http:
+            return str((await login(http, username))["access_token"])
+
+    async def service_token(self, client_id: str, tenant: str = "default") -> str:
+        from retail_user.tokens import service as tokens  # noqa: PLC0415
+
+        async with self.app.state.database.transaction() as session:
+            secret = await tokens.create_service_client(session, client_id, tenant)
+        async with httpx.AsyncClient(base_url=self.base_url) as http:
+            response = await http.post(
+                "/api/v1/users/token/service",
+                json={"client_id": client_id, "client_secret": secret},
+            )
+        return str(response.json()["access_token"])
+
+
+@asynccontextmanager
+async def identity_provider(database_url: str, bootstrap: str) -> AsyncIterator[IdentityProvider]:
+    """Run the User service under uvicorn in this event loop for the duration."""
+    app = create_app(make_user_settings(database_url, bootstrap))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield IdentityProvider(app, f"http://127.0.0.1:{server.config.port}")
+    finally:
+        server.should_exit = True
+        await task

@@ -1,0 +1,16 @@
+"""Money: an integer amount in minor units and an ISO-4217 currency code. Never floats."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_AMOUNT = 10**12
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="minor units (cents)")]
+    currency: Currency

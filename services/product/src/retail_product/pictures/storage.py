@@ -1,0 +1,80 @@
+"""Where pictures live: a local folder (embedded default, served under ``/media``) or any
+S3-compatible object store. Both take bytes and a key and return the public URL."""
+
+import asyncio
+from pathlib import Path
+from typing import Any, Protocol
+
+import boto3
+
+from retail_product.config import ProductSettings
+
+
+class PictureStore(Protocol):
+    async def put(self, key: str, data: bytes, content_type: str) -> str: ...
+
+    async def get(self, key: str) -> bytes: ...
+
+
+class LocalPictureStore:
+    def __init__(self, root: Path, base_url: str) -> None:
+        self.root = root
+        self.base_url = base_url.rstrip("/")
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"key {key!r} escapes the media folder")
+        return path
+
+    async def put(self, key: str, data: bytes, content_type: str) -> str:
+        path = self._path(key)
+        await asyncio.to_thread(_write, path, data)
+        return f"{self.base_url}/{key}"
+
+    async def get(self, key: str) -> bytes:
+        return await asyncio.to_thread(self._path(key).read_bytes)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)  # a reader never sees half a picture
+
+
+class S3PictureStore:
+    """boto3 in worker threads (its calls block); bucket and endpoint from settings."""
+
+    def __init__(self, settings: ProductSettings) -> None:
+        self.bucket = settings.s3_bucket
+        self.client: Any = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key_id,
+            aws_secret_access_key=settings.s3_secret_access_key.get_secret_value(),
+        )
+        base = settings.s3_public_base_url or f"{settings.s3_endpoint_url}/{self.bucket}"
+        self.public_base = base.rstrip("/")
+
+    async def put(self, key: str, data: bytes, content_type: str) -> str:
+        await asyncio.to_thread(
+            self.client.put_object,
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+        )
+        return f"{self.public_base}/{key}"
+
+    async def get(self, key: str) -> bytes:
+        response = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=key)
+        body: bytes = await asyncio.to_thread(response["Body"].read)
+        return body
+
+
+def make_store(settings: ProductSettings) -> PictureStore:
+    if settings.storage_backend == "s3":
+        return S3PictureStore(settings)
+    return LocalPictureStore(settings.media_dir, settings.media_base_url)
