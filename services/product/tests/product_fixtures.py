@@ -1,0 +1,54 @@
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from product_factories import make_product_settings
+from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
+from retail_product.config import ProductSettings
+from retail_product.main import create_app
+from user_factories import IdentityProvider, identity_provider
+
+
+@pytest.fixture
+async def identity(
+    retail_db: ServiceDatabases, retail_infra: RetailInfra
+) -> AsyncIterator[IdentityProvider]:
+    async with identity_provider(retail_db.url("user"), retail_infra.bootstrap_servers) as idp:
+        yield idp
+
+
+@pytest.fixture
+def product_settings(
+    retail_db: ServiceDatabases,
+    retail_infra: RetailInfra,
+    identity: IdentityProvider,
+    tmp_path: Path,
+) -> ProductSettings:
+    return make_product_settings(
+        retail_db.url("product"),
+        retail_infra.bootstrap_servers,
+        jwks_url=identity.jwks_url,
+        media_dir=tmp_path / "media",
+    )
+
+
+@pytest.fixture
+async def app(product_settings: ProductSettings) -> AsyncIterator[FastAPI]:
+    application = create_app(product_settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://product.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def staff(identity: IdentityProvider) -> str:
+    return await identity.token("stella", roles=("staff",))

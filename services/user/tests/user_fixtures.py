@@ -1,0 +1,48 @@
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from retail_kernel.embedded import free_port
+from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
+from retail_user.config import UserSettings
+from retail_user.main import create_app
+from user_factories import make_user_settings
+
+
+@pytest.fixture
+def user_settings(retail_db: ServiceDatabases, retail_infra: RetailInfra) -> UserSettings:
+    return make_user_settings(retail_db.url("user"), retail_infra.bootstrap_servers)
+
+
+@pytest.fixture
+async def app(user_settings: UserSettings) -> AsyncIterator[FastAPI]:
+    application = create_app(user_settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://user.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def server(user_settings: UserSettings) -> AsyncIterator[str]:
+    """The service on a real socket under uvicorn, for tests with many concurrent clients."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(user_settings), host="127.0.0.1", port=port, log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    task = asyncio.create_task(running.serve())
+    while not running.started:
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    await task
