@@ -1,6 +1,7 @@
 """Plain async factories for the Product service tests."""
 
 import io
+import os
 from typing import Any
 
 import httpx
@@ -55,7 +56,12 @@ async def create_category(
     return str(response.json()["id"])
 
 
-def image_bytes(kind: str = "PNG", size: tuple[int, int] = (8, 8)) -> bytes:
+def image_bytes(kind: str = "PNG", size: tuple[int, int] = (8, 8), *, noisy: bool = False) -> bytes:
+    """An intact image; ``noisy`` fills it with random pixels so it does not compress."""
     buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=kind)
+    if noisy:
+        image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    else:
+        image = Image.new("RGB", size, (200, 30, 30))
+    image.save(buffer, format=kind)
     return buffer.getvalue()

@@ -27,3 +27,6 @@ class ProductSettings(BaseServiceSettings):
     s3_access_key_id: str = "retail"
     s3_secret_access_key: SecretStr = SecretStr(f"{DEV_SECRET_PREFIX}s3-secret")
     s3_public_base_url: str | None = None
+    # "public-read" when browsers fetch pictures straight from the bucket; leave unset when a
+    # bucket policy or a CDN in front grants the reads.
+    s3_object_acl: str | None = None

@@ -57,14 +57,17 @@ class S3PictureStore:
         )
         base = settings.s3_public_base_url or f"{settings.s3_endpoint_url}/{self.bucket}"
         self.public_base = base.rstrip("/")
+        self.acl = settings.s3_object_acl
 
     async def put(self, key: str, data: bytes, content_type: str) -> str:
+        extra = {"ACL": self.acl} if self.acl else {}
         await asyncio.to_thread(
             self.client.put_object,
             Bucket=self.bucket,
             Key=key,
             Body=data,
             ContentType=content_type,
+            **extra,
         )
         return f"{self.public_base}/{key}"
 
