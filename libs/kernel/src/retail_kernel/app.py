@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from retail_kernel.auth import HttpKeySource, KeySource, TokenVerifier
 from retail_kernel.consumer import ConsumerRunner, ConsumerSpec
-from retail_kernel.db import Database
+from retail_kernel.db import Database, session_settings
 from retail_kernel.errors import install_error_handlers, problem_response
 from retail_kernel.http import BodySizeLimitMiddleware, RequestContextMiddleware
 from retail_kernel.kafka import make_producer
@@ -101,6 +101,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
                 source=f"retail/{settings.service_name}",
                 pool_size=settings.database_pool_size,
                 outbox_model=spec.outbox_model,
+                server_settings=session_settings(settings),
             )
             stack.push_async_callback(database.dispose)
             http = httpx.AsyncClient()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from retail_kernel.errors import RetailError
+from retail_kernel.settings import BaseServiceSettings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -37,6 +38,14 @@ class ModelBase(DeclarativeBase):
     __abstract__ = True
 
 
+def session_settings(settings: BaseServiceSettings) -> dict[str, str]:
+    """PostgreSQL settings every connection of a service starts with."""
+    return {
+        "random_page_cost": str(settings.database_random_page_cost),
+        "application_name": f"retail-{settings.service_name}",
+    }
+
+
 def asyncpg_dsn(url: str) -> str:
     """The plain ``postgresql://`` DSN asyncpg wants, from a SQLAlchemy URL."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -46,11 +55,20 @@ class Database:
     """The engine and session factory of one service; made in the app lifespan."""
 
     def __init__(
-        self, url: str, *, source: str, pool_size: int = 10, outbox_model: Any = None
+        self,
+        url: str,
+        *,
+        source: str,
+        pool_size: int = 10,
+        outbox_model: Any = None,
+        server_settings: dict[str, str] | None = None,
     ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args={"server_settings": server_settings or {}},
         )
         self.sessionmaker = async_sessionmaker(
             self.engine,

@@ -31,10 +31,11 @@ class Product(Base):
     __tablename__ = "products"
     __table_args__ = (
         Index("uq_products_tenant_sku", "tenant_id", "sku", unique=True),
-        # Keyset pagination for each sort, public (active) and staff listings alike.
-        Index("ix_products_tenant_active_name", "tenant_id", "active", "name", "id"),
-        Index("ix_products_tenant_active_price", "tenant_id", "active", "price_amount", "id"),
-        Index("ix_products_tenant_active_created", "tenant_id", "active", "created_at", "id"),
+        # Keyset pagination for each sort. ``active`` is not a key column, so staff listings
+        # (any state) and public ones (active only, most rows) walk the same index.
+        Index("ix_products_tenant_name", "tenant_id", "name", "id"),
+        Index("ix_products_tenant_price", "tenant_id", "price_amount", "id"),
+        Index("ix_products_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_products_search", "search", postgresql_using="gin"),
         Index(
             "ix_products_name_trgm",

@@ -44,7 +44,7 @@ SORT_COLUMNS: dict[str, Any] = {
 }
 
 
-def _read_columns() -> list[Any]:
+def read_columns() -> list[Any]:
     categories = (
         select(func.array_agg(ProductCategory.category_id))
         .where(ProductCategory.product_id == Product.id)
@@ -84,7 +84,7 @@ class ProductRepository(RepositoryBase[Product]):
         )
 
     async def read(self, product_id: UUID, tenant_id: str, *, active_only: bool) -> Any:
-        statement = select(*_read_columns()).where(
+        statement = select(*read_columns()).where(
             Product.id == product_id, Product.tenant_id == tenant_id
         )
         if active_only:
@@ -92,7 +92,7 @@ class ProductRepository(RepositoryBase[Product]):
         return (await self.session.execute(statement)).one_or_none()
 
     async def read_many(self, ids: Sequence[UUID], tenant_id: str) -> Sequence[Any]:
-        statement = select(*_read_columns()).where(
+        statement = select(*read_columns()).where(
             Product.id.in_(ids), Product.tenant_id == tenant_id
         )
         return (await self.session.execute(statement)).all()
@@ -101,50 +101,9 @@ class ProductRepository(RepositoryBase[Product]):
         self, where: ProductFilter, *, sort: str | None, after: list[Any] | None, limit: int
     ) -> Sequence[Any]:
         """One page (``limit + 1`` rows to see ahead) in a stable keyset order."""
-        statement = self._filtered(select(*_read_columns()), where)
-        key, descending = self._sort_key(where.q, sort)
-        order = [key.desc(), Product.id.desc()] if descending else [key, Product.id]
-        if after is not None:
-            boundary = tuple_(key, Product.id)
-            bound = tuple_(*after)
-            statement = statement.where(boundary < bound if descending else boundary > bound)
-        statement = statement.add_columns(key.label("sort_key"))
-        result = await self.session.execute(statement.order_by(*order).limit(limit + 1))
+        result = await self.session.execute(listing(where, sort=sort, after=after, limit=limit))
         rows: Sequence[Any] = result.all()
         return rows
-
-    def _sort_key(self, q: str | None, sort: str | None) -> tuple[ColumnElement[Any], bool]:
-        if sort is None and q:
-            return relevance(q), True
-        name = sort or "created_at"
-        return SORT_COLUMNS[name.removeprefix("-")], name.startswith("-")
-
-    def _filtered(self, statement: Select[Any], where: ProductFilter) -> Select[Any]:
-        statement = statement.where(Product.tenant_id == where.tenant_id)
-        if where.active is not None:
-            statement = statement.where(Product.active.is_(where.active))
-        if where.min_price is not None:
-            statement = statement.where(Product.price_amount >= where.min_price)
-        if where.max_price is not None:
-            statement = statement.where(Product.price_amount <= where.max_price)
-        if where.category_ids is not None:
-            statement = statement.where(
-                Product.id.in_(
-                    select(ProductCategory.product_id).where(
-                        ProductCategory.category_id.in_(where.category_ids)
-                    )
-                )
-            )
-        if where.q:
-            pattern = f"%{_escape_like(where.q)}%"
-            statement = statement.where(
-                or_(
-                    Product.search.op("@@")(func.websearch_to_tsquery(TS_CONFIG, where.q)),
-                    Product.name.ilike(pattern),
-                    Product.sku.ilike(pattern),
-                )
-            )
-        return statement
 
     async def set_categories(self, product_id: UUID, category_ids: Sequence[UUID]) -> None:
         await self.session.execute(
@@ -162,6 +121,52 @@ class ProductRepository(RepositoryBase[Product]):
             select(ProductCategory.category_id).where(ProductCategory.product_id == product_id)
         )
         return sorted(rows)
+
+
+def listing(
+    where: ProductFilter, *, sort: str | None, after: list[Any] | None, limit: int
+) -> Select[Any]:
+    """The page query: filters, keyset boundary and order; ``sort_key`` is the cursor value."""
+    statement = _filtered(select(*read_columns()), where)
+    key, descending = _sort_key(where.q, sort)
+    order = [key.desc(), Product.id.desc()] if descending else [key, Product.id]
+    if after is not None:
+        boundary, bound = tuple_(key, Product.id), tuple_(*after)
+        statement = statement.where(boundary < bound if descending else boundary > bound)
+    statement = statement.add_columns(key.label("sort_key"))
+    return statement.order_by(*order).limit(limit + 1)
+
+
+def _sort_key(q: str | None, sort: str | None) -> tuple[ColumnElement[Any], bool]:
+    if sort is None and q:
+        return relevance(q), True
+    name = sort or "created_at"
+    return SORT_COLUMNS[name.removeprefix("-")], name.startswith("-")
+
+
+def _filtered(statement: Select[Any], where: ProductFilter) -> Select[Any]:
+    statement = statement.where(Product.tenant_id == where.tenant_id)
+    if where.active is not None:
+        statement = statement.where(Product.active == where.active)
+    if where.min_price is not None:
+        statement = statement.where(Product.price_amount >= where.min_price)
+    if where.max_price is not None:
+        statement = statement.where(Product.price_amount <= where.max_price)
+    if where.category_ids is not None:
+        in_categories = select(ProductCategory.product_id).where(
+            ProductCategory.category_id.in_(where.category_ids)
+        )
+        statement = statement.where(Product.id.in_(in_categories))
+    if where.q:
+        pattern = f"%{_escape_like(where.q)}%"
+        statement = statement.where(
+            or_(
+                Product.search.op("@@")(func.websearch_to_tsquery(TS_CONFIG, where.q)),
+                Product.name.ilike(pattern),
+                Product.sku.ilike(pattern),
+            )
+        )
+    return statement
 
 
 def relevance(q: str) -> ColumnElement[Any]:
