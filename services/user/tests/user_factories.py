@@ -128,3 +128,41 @@ async def identity_provider(database_url: str, bootstrap: str) -> AsyncIterator[
     finally:
         server.should_exit = True
         await task
+
+
+def issue_token_sync(
+    database_url: str,
+    base_url: str,
+    username: str,
+    *,
+    roles: tuple[str, ...] = ("customer",),
+    tenant: str = "default",
+) -> str:
+    """For synchronous tests: create a user in the User database, log in over HTTP."""
+    import asyncio  # noqa: PLC0415
+
+    from retail_kernel.db import Database  # noqa: PLC0415
+    from retail_user.models import Outbox  # noqa: PLC0415
+    from retail_user.passwords import PasswordHasher  # noqa: PLC0415
+
+    async def create() -> None:
+        database = Database(database_url, source="test", outbox_model=Outbox)
+        try:
+            async with database.transaction() as session:
+                await accounts.create_user(
+                    session,
+                    PasswordHasher(4),
+                    UserCreate(
+                        username=username, email=f"{username}@example.com", password=PASSWORD
+                    ),
+                    tenant_id=tenant,
+                    roles=list(roles),
+                )
+        finally:
+            await database.dispose()
+
+    asyncio.run(create())
+    response = httpx.post(
+        f"{base_url}/api/v1/users/login", json={"username": username, "password": PASSWORD}
+    )
+    return str(response.json()["access_token"])

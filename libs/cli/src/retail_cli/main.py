@@ -67,7 +67,7 @@ def up(
             name,
             platform.service_port(info),
             platform.uvicorn_command(info),
-            platform.service_env(info, admin_uri, bootstrap),
+            platform.service_env(info, admin_uri, bootstrap, place.root),
             place.logs / f"{name}.log",
         )
         for name, info in services.items()

@@ -74,12 +74,16 @@ def service_port(info: ServiceInfo) -> int:
     return int(os.environ.get(f"{info.env_prefix}PORT", info.port))
 
 
-def service_env(info: ServiceInfo, admin_uri: str, bootstrap: str) -> dict[str, str]:
+def service_env(
+    info: ServiceInfo, admin_uri: str, bootstrap: str, home: Path | None = None
+) -> dict[str, str]:
     """The environment that points a service at the embedded database and broker."""
     prefix = info.env_prefix
     services = installed_services()
     user_port = service_port(services["user"]) if "user" in services else 8001
+    extra = info.local_env(home) if info.local_env and home else {}
     return {
+        **extra,
         f"{prefix}ENVIRONMENT": os.environ.get(f"{prefix}ENVIRONMENT", "development"),
         f"{prefix}PORT": str(service_port(info)),
         f"{prefix}DATABASE_URL": embedded.service_database_url(admin_uri, info.database),

@@ -27,6 +27,8 @@ class ServiceInfo:
     outbox_model: Callable[[], Any]
     # Tables kept when the test plugin resets a database between tests (seeded by migrations).
     seeded_tables: tuple[str, ...] = ()
+    # Extra environment for ``retail up``, given the platform's home folder (e.g. a media dir).
+    local_env: Callable[[Path], dict[str, str]] | None = None
 
 
 def installed_services() -> dict[str, ServiceInfo]:

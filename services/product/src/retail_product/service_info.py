@@ -1,5 +1,6 @@
 """How the CLI and the test plugin find this service (entry point ``retail.services``)."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,4 +32,10 @@ SERVICE = ServiceInfo(
     metadata=_metadata,
     settings=ProductSettings,
     outbox_model=_outbox,
+    local_env=lambda home: {
+        "RETAIL_PRODUCT_MEDIA_DIR": str(home / "media"),
+        "RETAIL_PRODUCT_MEDIA_BASE_URL": (
+            f"http://127.0.0.1:{os.environ.get('RETAIL_PRODUCT_PORT', '8002')}/media"
+        ),
+    },
 )
