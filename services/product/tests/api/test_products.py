@@ -309,3 +309,9 @@ class TestCategories:
             headers=auth(staff),
         )
         assert response.status_code == 422
+
+
+async def test_attributes_are_free_json(client: httpx.AsyncClient, staff: str) -> None:
+    attributes = {"dimensions": {"w": 30, "h": 40}, "colours": ["red", "blue"], "eco": True}
+    product = await create_product(client, staff, "J-1", attributes=attributes)
+    assert product["attributes"] == attributes

@@ -61,3 +61,14 @@ class TestPictureSniffing:
 
     def test_png_magic_alone_is_not_enough(self) -> None:
         assert sniff(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100) is None
+
+
+def test_the_published_product_schema_is_current() -> None:
+    """Regenerate with: uv run python -m retail_product.schema_docs docs/schemas/product.json"""
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from retail_product.schema_docs import product_schemas  # noqa: PLC0415
+
+    published = Path(__file__).parents[4] / "docs" / "schemas" / "product.json"
+    assert json.loads(published.read_text()) == json.loads(json.dumps(product_schemas()))

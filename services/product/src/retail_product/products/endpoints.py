@@ -4,7 +4,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Response, status
 
 from retail_kernel.auth import OptionalUser
-from retail_kernel.db import SessionDep
+from retail_kernel.db import ReadConnection, SessionDep
 from retail_kernel.openapi import problem_responses
 from retail_kernel.pagination import MAX_LIMIT, Page
 from retail_kernel.schemas import SafeStr
@@ -79,14 +79,14 @@ async def batch(
 @router.get("/{product_id}", responses=problem_responses(404))
 async def get_product(
     product_id: UUID,
-    session: SessionDep,
+    connection: ReadConnection,
     tenant: ReadTenant,
     principal: OptionalUser,
     response: Response,
 ) -> ProductRead:
     """One product, with its ETag (inactive ones only for staff)."""
     staff = principal is not None and principal.has_any_role("staff", "admin")
-    product = await service.get_product(session, tenant, product_id, active_only=not staff)
+    product = await service.get_product(connection, tenant, product_id, active_only=not staff)
     response.headers["ETag"] = etag(product.version)
     return product
 

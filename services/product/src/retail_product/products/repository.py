@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Select,
+    bindparam,
     case,
     delete,
     func,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from retail_kernel.repository import RepositoryBase
 from retail_product.models import Picture, Product, ProductCategory
@@ -72,6 +74,34 @@ def read_columns() -> list[Any]:
     ]
 
 
+class ProductReader:
+    """The read side, on an autocommit connection: one statement, one round trip."""
+
+    def __init__(self, connection: AsyncConnection | AsyncSession) -> None:
+        # A session too: a write reads its own uncommitted product back in its transaction.
+        self.connection = connection
+
+    async def read(self, product_id: UUID, tenant_id: str, *, active_only: bool) -> Any:
+        statement = _READ_ACTIVE if active_only else _READ_ANY
+        result = await self.connection.execute(statement, {"id": product_id, "tenant": tenant_id})
+        return result.one_or_none()
+
+    async def read_many(self, ids: Sequence[UUID], tenant_id: str) -> Sequence[Any]:
+        statement = select(*read_columns()).where(
+            Product.id.in_(ids), Product.tenant_id == tenant_id
+        )
+        rows: Sequence[Any] = (await self.connection.execute(statement)).all()
+        return rows
+
+    async def page(
+        self, where: ProductFilter, *, sort: str | None, after: list[Any] | None, limit: int
+    ) -> Sequence[Any]:
+        """One page (``limit + 1`` rows to see ahead) in a stable keyset order."""
+        result = await self.connection.execute(listing(where, sort=sort, after=after, limit=limit))
+        rows: Sequence[Any] = result.all()
+        return rows
+
+
 class ProductRepository(RepositoryBase[Product]):
     model = Product
 
@@ -82,28 +112,6 @@ class ProductRepository(RepositoryBase[Product]):
             .where(Product.id == product_id, Product.tenant_id == tenant_id)
             .with_for_update()
         )
-
-    async def read(self, product_id: UUID, tenant_id: str, *, active_only: bool) -> Any:
-        statement = select(*read_columns()).where(
-            Product.id == product_id, Product.tenant_id == tenant_id
-        )
-        if active_only:
-            statement = statement.where(Product.active.is_(True))
-        return (await self.session.execute(statement)).one_or_none()
-
-    async def read_many(self, ids: Sequence[UUID], tenant_id: str) -> Sequence[Any]:
-        statement = select(*read_columns()).where(
-            Product.id.in_(ids), Product.tenant_id == tenant_id
-        )
-        return (await self.session.execute(statement)).all()
-
-    async def page(
-        self, where: ProductFilter, *, sort: str | None, after: list[Any] | None, limit: int
-    ) -> Sequence[Any]:
-        """One page (``limit + 1`` rows to see ahead) in a stable keyset order."""
-        result = await self.session.execute(listing(where, sort=sort, after=after, limit=limit))
-        rows: Sequence[Any] = result.all()
-        return rows
 
     async def set_categories(self, product_id: UUID, category_ids: Sequence[UUID]) -> None:
         await self.session.execute(
@@ -121,6 +129,13 @@ class ProductRepository(RepositoryBase[Product]):
             select(ProductCategory.category_id).where(ProductCategory.product_id == product_id)
         )
         return sorted(rows)
+
+
+# Built once: assembling this select per request cost as much as running it.
+_READ_ANY = select(*read_columns()).where(
+    Product.id == bindparam("id"), Product.tenant_id == bindparam("tenant")
+)
+_READ_ACTIVE = _READ_ANY.where(Product.active.is_(True))
 
 
 def listing(

@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, JsonValue, StringConstraints
 
 from retail_contracts.money import Money
 from retail_kernel.schemas import InputModel
@@ -10,8 +10,8 @@ from retail_kernel.schemas import InputModel
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=5000)]
-AttributeValue = Annotated[str, Field(max_length=500)] | int | float | bool | None
-Attributes = dict[Annotated[str, Field(min_length=1, max_length=64)], AttributeValue]
+# Free JSON per attribute; the whole set is size-limited in the domain rules (8 KiB).
+Attributes = dict[Annotated[str, Field(min_length=1, max_length=64)], JsonValue]
 CategoryIds = Annotated[list[UUID], Field(max_length=20)]
 Sort = Literal["name", "-name", "price", "-price", "created_at", "-created_at"]
 

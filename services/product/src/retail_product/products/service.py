@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from retail_contracts.money import Money
 from retail_contracts.product import (
@@ -30,7 +30,7 @@ from retail_product.products.exceptions import (
     StaleProduct,
     UnknownCategories,
 )
-from retail_product.products.repository import ProductFilter, ProductRepository
+from retail_product.products.repository import ProductFilter, ProductReader, ProductRepository
 from retail_product.products.schemas import (
     ProductBatch,
     ProductBatchRequest,
@@ -119,9 +119,9 @@ async def create_product(
 
 
 async def get_product(
-    session: AsyncSession, tenant_id: str, product_id: UUID, *, active_only: bool
+    db: AsyncConnection | AsyncSession, tenant_id: str, product_id: UUID, *, active_only: bool
 ) -> ProductRead:
-    row = await ProductRepository(session).read(product_id, tenant_id, active_only=active_only)
+    row = await ProductReader(db).read(product_id, tenant_id, active_only=active_only)
     if row is None:
         raise ProductNotFound()
     return to_read(row)
@@ -146,7 +146,7 @@ async def list_products(
     mode = sort or ("relevance" if where.q else "created_at")
     after = _after(cursor, mode) if cursor else None
     limit = min(limit, MAX_LIMIT)
-    rows = await ProductRepository(session).page(where, sort=sort, after=after, limit=limit)
+    rows = await ProductReader(session).page(where, sort=sort, after=after, limit=limit)
     items = [to_read(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -289,7 +289,7 @@ async def batch(
         tenant = body.tenant_id
     elif body.tenant_id not in (None, principal.tenant_id):
         raise Forbidden("staff read their own tenant only")
-    rows = await ProductRepository(session).read_many(body.ids, tenant)
+    rows = await ProductReader(session).read_many(body.ids, tenant)
     found = {row.id for row in rows}
     return ProductBatch(
         items=[

@@ -1,0 +1,96 @@
+"""What every benchmark needs: embedded PostgreSQL and broker, migrated databases, servers."""
+
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.load import Result
+from retail_kernel import embedded, migrations
+from retail_kernel.registry import installed_services
+
+RESULTS = Path(__file__).parent / "results"
+
+
+@dataclass(frozen=True)
+class Infra:
+    admin_uri: str
+    bootstrap: str
+    scratch: Path
+
+    def database_url(self, service: str) -> str:
+        return embedded.service_database_url(self.admin_uri, installed_services()[service].database)
+
+
+@contextmanager
+def infrastructure(*services: str) -> Iterator[Infra]:
+    """Scratch PostgreSQL with the services' databases migrated, and a broker."""
+    with tempfile.TemporaryDirectory() as scratch:
+        pg_dir = Path(scratch) / "pg"
+        admin = embedded.start_postgres(pg_dir)
+        port = embedded.free_port()
+        broker = embedded.start_broker(port)
+        infra = Infra(admin, f"127.0.0.1:{port}", Path(scratch))
+        for name in services:
+            info = installed_services()[name]
+            asyncio.run(embedded.ensure_database(admin, info.database))
+            migrations.upgrade(info.migrations_dir, infra.database_url(name))
+        try:
+            yield infra
+        finally:
+            broker.terminate()
+            embedded.stop_postgres(pg_dir)
+
+
+@contextmanager
+def serve(app: str, env: dict[str, str], *, factory: bool) -> Iterator[str]:
+    """One uvicorn worker serving ``app``; yields its base URL."""
+    port = embedded.free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
+    command += ["--log-level", "warning", *(["--factory"] if factory else [])]
+    process = subprocess.Popen(command, env={**os.environ, **env})  # noqa: S603
+    deadline = time.monotonic() + 30
+    while not embedded.port_open(port):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError(f"{app} did not start")
+        time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def write_report(name: str, title: str, results: list[Result], duration: float, note: str) -> str:
+    """A Markdown table with every result as a ratio of the first (the baseline)."""
+    baseline = results[0].rps
+    lines = [
+        f"# {title}",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"{duration:.0f} s per scenario after a 0.5 s warm-up; one uvicorn worker per server; "
+        "load generator on the same machine. Ratios are against the first row, measured in "
+        f"this same run. {note}",
+        "",
+        "| scenario | req/s | vs baseline | p50 ms | p99 ms | requests | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r.name} | {r.rps:,.0f} | {r.rps / baseline:.1%} | {r.p50_ms:.1f} | "
+        f"{r.p99_ms:.1f} | {r.requests:,} | {r.errors} |"
+        for r in results
+    ]
+    report = "\n".join(lines) + "\n"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(report)
+    return report
