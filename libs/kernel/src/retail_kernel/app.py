@@ -34,6 +34,7 @@ from retail_kernel.settings import BaseServiceSettings
 from retail_kernel.tracing import FASTAPI_TELEMETRY, configure_tracing
 
 log = structlog.get_logger("retail.app")
+SHUTDOWN_SECONDS = 10.0
 
 
 @dataclass
@@ -82,7 +83,8 @@ class Broker:
         if not self.started.is_set():
             return False
         try:
-            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout=2.0)
+            async with asyncio.timeout(2.0):
+                await self.producer.client.fetch_all_metadata()
         except Exception:
             return False
         return True
@@ -174,7 +176,10 @@ def _background_tasks(
     ]
     return [
         asyncio.create_task(broker.start(), name="broker-start"),
-        *(asyncio.create_task(_run_worker(worker, broker)) for worker in workers),
+        *(
+            asyncio.create_task(_run_worker(worker, broker), name=type(worker).__name__)
+            for worker in workers
+        ),
     ]
 
 
@@ -186,10 +191,21 @@ async def _run_worker(worker: OutboxRelay | ConsumerRunner, broker: Broker) -> N
 
 
 async def _stop(tasks: list[asyncio.Task[None]], broker: Broker) -> None:
+    """Cancel the background work and close the producer, each within a deadline: a stuck
+    worker is reported rather than allowed to hang the process's shutdown."""
     for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await broker.producer.stop()
+    try:
+        async with asyncio.timeout(SHUTDOWN_SECONDS):
+            await asyncio.gather(*tasks, return_exceptions=True)
+    except TimeoutError:
+        stuck = [task.get_name() for task in tasks if not task.done()]
+        log.warning("background tasks did not stop in time", tasks=stuck)
+    try:
+        async with asyncio.timeout(SHUTDOWN_SECONDS):
+            await broker.producer.stop()
+    except TimeoutError:
+        log.warning("the Kafka producer did not stop in time")
 
 
 def _operations_router() -> APIRouter:
@@ -225,7 +241,8 @@ def _operations_router() -> APIRouter:
 async def _database_ok(database: Database) -> bool:
     try:
         async with database.engine.connect() as connection:
-            await asyncio.wait_for(connection.execute(text("SELECT 1")), timeout=2.0)
+            async with asyncio.timeout(2.0):
+                await connection.execute(text("SELECT 1"))
     except Exception:
         return False
     return True

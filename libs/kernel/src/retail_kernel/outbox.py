@@ -170,7 +170,10 @@ class OutboxRelay:
 
     async def _wait(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that lands as the wait ends, and a relay that ignores cancel hangs shutdown.
+            async with asyncio.timeout(self.poll_seconds):
+                await self._wakeup.wait()
         self._wakeup.clear()
 
     async def _listen(self) -> None:

@@ -1,6 +1,7 @@
 import base64
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,21 +79,26 @@ class TestJwtAttacks:
         assert await _profile_status(client, forged) == 401
 
     @pytest.mark.parametrize(
-        "overrides",
+        "defect",
         [
-            {"exp": int(time.time()) - 120},
-            {"nbf": int(time.time()) + 600},
-            {"exp": None},
-            {"aud": "someone-else"},
-            {"iss": "evil"},
-            {"tid": None},
+            lambda now: {"exp": now - 120},
+            lambda now: {"nbf": now + 600},
+            lambda now: {"exp": None},
+            lambda now: {"aud": "someone-else"},
+            lambda now: {"iss": "evil"},
+            lambda now: {"tid": None},
         ],
         ids=["expired", "future-nbf", "no-exp", "wrong-aud", "wrong-iss", "no-tenant"],
     )
     async def test_defective_claims_are_refused(
-        self, app: FastAPI, client: httpx.AsyncClient, overrides: dict[str, Any]
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        defect: Callable[[int], dict[str, Any]],
     ) -> None:
         user = await register(client)
+        # Times are taken when the test runs, not when it is collected.
+        overrides = defect(int(time.time()))
         token = await _sign_with_service_key(app, _claims(sub=user["id"], **overrides))
         assert await _profile_status(client, token) == 401
 
