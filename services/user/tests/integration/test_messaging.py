@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import random
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -121,6 +122,20 @@ class TestOutbox:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         assert [e["id"] for e in events] == [str(i) for i in written]
+
+    async def test_a_relay_always_stops_when_cancelled(
+        self, database: Database, producer: AIOKafkaProducer
+    ) -> None:
+        """Shutdown must never hang: cancel relays at arbitrary points while they poll fast."""
+        chooser = random.Random(11)
+        for _ in range(30):
+            relay = OutboxRelay(database, producer, Outbox, poll_seconds=0.001)
+            task = asyncio.create_task(relay.run())
+            await asyncio.sleep(chooser.uniform(0, 0.03))
+            task.cancel()
+            async with asyncio.timeout(5):
+                await asyncio.gather(task, return_exceptions=True)
+            assert task.cancelled()
 
     async def test_replay_republishes_kept_events(
         self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
