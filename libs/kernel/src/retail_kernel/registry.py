@@ -1,6 +1,7 @@
 """The services installed in this environment, found through the ``retail.services`` entry
 point group: the CLI and the test plugin learn about a new service without being edited."""
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -22,13 +23,20 @@ class ServiceInfo:
     env_prefix: str
     app: str  # "module:factory" for uvicorn --factory
     migrations_dir: Path
-    metadata: Callable[[], MetaData]
+    # The module that defines the service's ``Base`` and ``Outbox`` (imported only when asked).
+    models: str
     settings: Callable[..., BaseServiceSettings]
-    outbox_model: Callable[[], Any]
     # Tables kept when the test plugin resets a database between tests (seeded by migrations).
     seeded_tables: tuple[str, ...] = ()
     # Extra environment for ``retail up``, given the platform's home folder (e.g. a media dir).
     local_env: Callable[[Path], dict[str, str]] | None = None
+
+    def metadata(self) -> MetaData:
+        metadata: MetaData = importlib.import_module(self.models).Base.metadata
+        return metadata
+
+    def outbox_model(self) -> Any:
+        return importlib.import_module(self.models).Outbox
 
 
 def installed_services() -> dict[str, ServiceInfo]:

@@ -2,25 +2,9 @@
 
 import os
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import MetaData
 
 from retail_kernel.registry import ServiceInfo
 from retail_product.config import ProductSettings
-
-
-def _metadata() -> MetaData:
-    from retail_product.models import Base  # noqa: PLC0415 - loaded only when asked for
-
-    return Base.metadata
-
-
-def _outbox() -> Any:
-    from retail_product.models import Outbox  # noqa: PLC0415
-
-    return Outbox
-
 
 SERVICE = ServiceInfo(
     name="product",
@@ -29,9 +13,8 @@ SERVICE = ServiceInfo(
     env_prefix="RETAIL_PRODUCT_",
     app="retail_product.main:create_app",
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
-    metadata=_metadata,
+    models="retail_product.models",
     settings=ProductSettings,
-    outbox_model=_outbox,
     local_env=lambda home: {
         "RETAIL_PRODUCT_MEDIA_DIR": str(home / "media"),
         "RETAIL_PRODUCT_MEDIA_BASE_URL": (

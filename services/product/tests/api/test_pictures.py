@@ -10,6 +10,7 @@ from moto.server import ThreadedMotoServer
 from product_factories import auth, create_product, image_bytes, make_product_settings
 from retail_kernel.embedded import free_port
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
+from retail_kernel.testing.servers import asgi_client
 from retail_product.main import create_app
 from retail_product.pictures.storage import S3PictureStore
 from user_factories import IdentityProvider
@@ -76,13 +77,11 @@ class TestLocalStorage:
         )
         staff = await identity.token("sam", roles=("staff",))
         app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://p") as http:
-                product = await create_product(http, staff, "BIG-1")
-                big = image_bytes("PNG", (64, 64), noisy=True)
-                assert len(big) > 2048
-                response = await _upload(http, staff, product["id"], big, "big.png")
+        async with asgi_client(app) as http:
+            product = await create_product(http, staff, "BIG-1")
+            big = image_bytes("PNG", (64, 64), noisy=True)
+            assert len(big) > 2048
+            response = await _upload(http, staff, product["id"], big, "big.png")
         assert response.status_code == 413
 
     async def test_customers_cannot_upload(
@@ -155,11 +154,9 @@ class TestS3Storage:
         staff = await identity.token("sid", roles=("staff",))
         app = create_app(settings)
         data = image_bytes("JPEG")
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://p") as http:
-                product = await create_product(http, staff, "S3-1")
-                response = await _upload(http, staff, product["id"], data, "photo")
+        async with asgi_client(app) as http:
+            product = await create_product(http, staff, "S3-1")
+            response = await _upload(http, staff, product["id"], data, "photo")
         assert response.status_code == 201
         async with httpx.AsyncClient() as http:  # anonymously, as a browser would
             fetched = await http.get(response.json()["url"])

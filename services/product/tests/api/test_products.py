@@ -163,7 +163,7 @@ class TestUpdate:
             headers=auth(staff),
         )
         assert response.status_code == 200
-        events = await probe.events(count=3)
+        events = await probe.events(count=3, subjects={product["id"]})
         assert [e["type"] for e in events] == [
             "retail.product.created.v1",
             "retail.product.updated.v1",
@@ -202,7 +202,7 @@ class TestDelete:
         assert (await client.get(url, headers=auth(staff))).json()["active"] is False
         listed = (await client.get("/api/v1/products")).json()["items"]
         assert product["id"] not in [p["id"] for p in listed]
-        types = [e["type"] for e in await probe.events(count=3)]
+        types = [e["type"] for e in await probe.events(count=3, subjects={product["id"]})]
         assert types[-1] == "retail.product.deactivated.v1"
 
 

@@ -5,6 +5,7 @@ import pytest
 from fastapi import FastAPI
 
 from retail_kernel.testing.plugin import ServiceDatabases
+from retail_kernel.testing.servers import asgi_client
 from user_factories import PASSWORD, admin_token, bearer, login, register
 
 
@@ -112,15 +113,13 @@ class TestRegister:
             register_rate_limit="2/minute",
         )
         app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-                await register(http, "one")
-                await register(http, "two")
-                response = await http.post(
-                    "/api/v1/users/register",
-                    json={"username": "three", "email": "3@example.com", "password": PASSWORD},
-                )
+        async with asgi_client(app) as http:
+            await register(http, "one")
+            await register(http, "two")
+            response = await http.post(
+                "/api/v1/users/register",
+                json={"username": "three", "email": "3@example.com", "password": PASSWORD},
+            )
         assert response.status_code == 429
         assert int(response.headers["retry-after"]) > 0
 
@@ -245,7 +244,7 @@ class TestAdministration:
         )
         assert response.status_code == 200
         assert response.json()["roles"] == ["staff"]
-        events = await probe.events(count=3)
+        events = await probe.events(count=2, subjects={user["id"]})
         changed = [e for e in events if e["type"] == "retail.user.roles_changed.v1"]
         assert changed[0]["data"]["new_roles"] == ["staff"]
         assert changed[0]["actor"] is not None

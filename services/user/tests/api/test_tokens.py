@@ -165,7 +165,7 @@ class TestLogin:
         self, app: FastAPI, client: httpx.AsyncClient, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe("retail.user.events")
-        await register(client, "kate")
+        kate = await register(client, "kate")
         for _ in range(5):
             response = await client.post(
                 "/api/v1/users/login", json={"username": "kate", "password": "wrong password!"}
@@ -176,7 +176,7 @@ class TestLogin:
         )
         assert locked.status_code == 423
         assert 0 < int(locked.headers["retry-after"]) <= 900
-        events = await probe.events(count=2)
+        events = await probe.events(count=2, subjects={kate["id"]})
         assert [e["type"] for e in events] == [
             "retail.user.registered.v1",
             "retail.user.locked.v1",
@@ -285,7 +285,7 @@ class TestPasswordReset:
         self, client: httpx.AsyncClient, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe("retail.user.events")
-        await register(client, "liam")
+        liam = await register(client, "liam")
         unknown = await client.post(
             "/api/v1/users/password-reset", json={"email": "ghost@example.com"}
         )
@@ -294,7 +294,7 @@ class TestPasswordReset:
         )
         assert unknown.status_code == known.status_code == 202
         assert unknown.json() == known.json()
-        events = await probe.events(count=2)
+        events = await probe.events(count=2, subjects={liam["id"]})
         resets = [e for e in events if e["type"] == "retail.user.password_reset_requested.v1"]
         assert len(resets) == 1
         assert resets[0]["data"]["email"] == "liam@example.com"
@@ -303,10 +303,10 @@ class TestPasswordReset:
         self, client: httpx.AsyncClient, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe("retail.user.events")
-        await register(client, "liam")
+        liam = await register(client, "liam")
         session_before = await login(client, "liam")
         await client.post("/api/v1/users/password-reset", json={"email": "liam@example.com"})
-        events = await probe.events(count=2)
+        events = await probe.events(count=2, subjects={liam["id"]})
         token = events[-1]["data"]["reset_token"]
         assert events[-1]["data"]["reset_url"].endswith(token)
 

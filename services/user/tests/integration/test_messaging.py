@@ -66,19 +66,20 @@ class TestOutbox:
         self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe(TOPIC)
+        kept, dropped = f"kept-{uuid.uuid4()}", f"dropped-{uuid.uuid4()}"
         async with database.transaction() as session:
-            committed = await add_event(session, _registered("kept"), key="k1")
+            committed = await add_event(session, _registered("kept"), key=kept)
         with pytest.raises(RuntimeError):
             async with database.transaction() as session:
-                await add_event(session, _registered("rolled-back"), key="k2")
+                await add_event(session, _registered("rolled-back"), key=dropped)
                 raise RuntimeError("the request failed")
 
         # The relay was not running at commit time; it starts now and catches up.
         relay = OutboxRelay(database, producer, Outbox, poll_seconds=0.1)
         task = asyncio.create_task(relay.run())
-        events = await probe.events(count=1, timeout=10)
-        await asyncio.sleep(0.5)  # time enough for a wrongly published second event to show
-        events += await probe.events(timeout=0.5)
+        events = await probe.events(count=1, timeout=10, subjects={kept, dropped})
+        # time enough for a wrongly published second event to show
+        events += await probe.events(timeout=1.0, subjects={kept, dropped})
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -95,12 +96,14 @@ class TestOutbox:
         self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe(TOPIC)
+        event_key = uuid.uuid4()
         relay = OutboxRelay(database, producer, Outbox, poll_seconds=30)
         task = asyncio.create_task(relay.run())
         await asyncio.sleep(0.3)  # the relay has drained and is waiting
         async with database.transaction() as session:
-            event = await add_event(session, _registered("prompt"), key="k3")
-        events = await probe.events(count=1, timeout=5)  # far below the 30 s poll
+            event = await add_event(session, _registered("prompt"), key=f"prompt-{event_key}")
+        # far below the 30 s poll
+        events = await probe.events(count=1, timeout=5, subjects={f"prompt-{event_key}"})
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert [e["id"] for e in events] == [str(event.id)]
@@ -109,15 +112,15 @@ class TestOutbox:
         self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe(TOPIC)
+        same = f"same-{uuid.uuid4()}"
         async with database.transaction() as session:
             written = [
-                (await add_event(session, _registered(f"u{n}"), key="same")).id for n in range(50)
+                (await add_event(session, _registered(f"u{n}"), key=same)).id for n in range(50)
             ]
         relays = [OutboxRelay(database, producer, Outbox, batch_size=7) for _ in range(2)]
         tasks = [asyncio.create_task(relay.run()) for relay in relays]
-        events = await probe.events(count=50, timeout=10)
-        await asyncio.sleep(0.3)
-        events += await probe.events(timeout=0.3)
+        events = await probe.events(count=50, timeout=10, subjects={same})
+        events += await probe.events(timeout=0.5, subjects={same})
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -141,18 +144,19 @@ class TestOutbox:
         self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         async with database.transaction() as session:
-            old = await add_event(session, _registered("old"), key="k")
+            aggregate = f"replayed-{uuid.uuid4()}"
+            old = await add_event(session, _registered("old"), key=aggregate)
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == old.id)
                 .values(created_at=datetime.now(UTC) - timedelta(days=2))
             )
-            recent = await add_event(session, _registered("recent"), key="k")
+            recent = await add_event(session, _registered("recent"), key=aggregate)
         probe = await kafka_probe(TOPIC)
         count = await replay(
             database, producer, Outbox, since=datetime.now(UTC) - timedelta(hours=1)
         )
-        events = await probe.events(count=1, timeout=5)
+        events = await probe.events(count=1, timeout=5, subjects={aggregate})
         assert count == 1
         assert [e["id"] for e in events] == [str(recent.id)]
 

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -57,12 +57,26 @@ class TopicProbe:
         return records
 
     async def events(
-        self, *, count: int | None = None, timeout: float = 10.0
+        self,
+        *,
+        count: int | None = None,
+        timeout: float = 10.0,
+        subjects: Collection[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Like ``collect``, decoded as CloudEvent JSON."""
-        return [
-            json.loads(r.value or b"{}") for r in await self.collect(count=count, timeout=timeout)
-        ]
+        """Decoded CloudEvents until ``count`` arrived or ``timeout`` passed.
+
+        With ``subjects``, only events about those aggregates are kept: a test asserts on what
+        it caused, not on a neighbour's late record.
+        """
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and (count is None or len(found) < count):
+            window = min(0.2, max(0.0, deadline - time.monotonic()))
+            for record in await self.collect(timeout=window):
+                event = json.loads(record.value or b"{}")
+                if subjects is None or event.get("subject") in subjects:
+                    found.append(event)
+        return found
 
 
 async def create_topics(bootstrap_servers: str, topics: list[str]) -> None:

@@ -1,11 +1,13 @@
-"""A service under uvicorn in a thread of its own: for synchronous clients such as schemathesis."""
+"""Serving an app to tests: in-process through ASGI, or under uvicorn in a thread of its own
+(for synchronous clients such as schemathesis)."""
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 
 from retail_kernel.embedded import free_port
@@ -29,3 +31,14 @@ def threaded_server(app: Any, *, timeout: float = 30.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@asynccontextmanager
+async def asgi_client(
+    app: Any, base_url: str = "http://service.test"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run ``app``'s lifespan and yield an httpx client that calls it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
