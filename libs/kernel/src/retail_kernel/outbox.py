@@ -200,6 +200,10 @@ class OutboxRelay:
             locked = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
             if not locked:
                 return 0  # another replica is publishing; it will drain the backlog
+            pending = await session.scalar(
+                select(func.count()).where(self.model.published_at.is_(None))
+            )
+            OUTBOX_BACKLOG.set(pending or 0)
             rows = (
                 await session.execute(
                     select(self.model.id, self.model.topic, self.model.key, self.model.envelope)
@@ -210,7 +214,6 @@ class OutboxRelay:
                 )
             ).all()
             if not rows:
-                OUTBOX_BACKLOG.set(0)
                 return 0
             await send_rows(self.producer, rows)
             await session.execute(

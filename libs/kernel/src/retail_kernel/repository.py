@@ -1,7 +1,7 @@
 """The generic repository every service's repositories build on. All SQL lives in repositories."""
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Select, select
@@ -36,13 +36,6 @@ class RepositoryBase(Generic[M]):
 
     async def add(self, obj: M, *, flush: bool = True) -> M:
         self.session.add(obj)
-        if flush:
-            await self.session.flush()
-        return obj
-
-    async def update(self, obj: M, values: dict[str, Any], *, flush: bool = True) -> M:
-        for key, value in values.items():
-            setattr(obj, key, value)
         if flush:
             await self.session.flush()
         return obj

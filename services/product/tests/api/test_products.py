@@ -315,3 +315,27 @@ async def test_attributes_are_free_json(client: httpx.AsyncClient, staff: str) -
     attributes = {"dimensions": {"w": 30, "h": 40}, "colours": ["red", "blue"], "eco": True}
     product = await create_product(client, staff, "J-1", attributes=attributes)
     assert product["attributes"] == attributes
+
+
+@pytest.mark.parametrize("field", ["name", "price", "attributes", "active", "category_ids"])
+async def test_required_fields_cannot_be_nulled(
+    client: httpx.AsyncClient, staff: str, field: str
+) -> None:
+    product = await create_product(client, staff, "NUL-1", attributes={"a": 1})
+    url = f"/api/v1/products/{product['id']}"
+    response = await client.patch(url, json={field: None}, headers=auth(staff))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await client.get(url, headers=auth(staff))).json() == product
+
+
+async def test_reordered_categories_are_not_a_change(client: httpx.AsyncClient, staff: str) -> None:
+    first = await create_category(client, staff, "First")
+    second = await create_category(client, staff, "Second")
+    product = await create_product(client, staff, "ORD-1", category_ids=[first, second])
+    response = await client.patch(
+        f"/api/v1/products/{product['id']}",
+        json={"category_ids": [second, first]},
+        headers=auth(staff),
+    )
+    assert response.json()["version"] == 1

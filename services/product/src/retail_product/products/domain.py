@@ -6,6 +6,8 @@ from typing import Any
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTES_BYTES = 8 * 1024
 SORTS = ("name", "-name", "price", "-price", "created_at", "-created_at")
+# What a PATCH may change but never set to null (description is the one optional text).
+REQUIRED_FIELDS = frozenset({"name", "price", "attributes", "active", "category_ids"})
 
 
 def attribute_problems(attributes: dict[str, Any]) -> list[str]:

@@ -194,8 +194,11 @@ async def update_product(
     if not domain.precondition_holds(if_match, product.version):
         raise StaleProduct()
     requested = body.model_dump(exclude_unset=True, mode="json")
-    if requested.get("name", "") is None or requested.get("price", {}) is None:
-        raise UnprocessableContent("name and price cannot be removed")
+    cleared = sorted(k for k, v in requested.items() if v is None and k in domain.REQUIRED_FIELDS)
+    if cleared:
+        raise UnprocessableContent(f"these fields cannot be null: {', '.join(cleared)}")
+    if "category_ids" in requested:
+        requested["category_ids"] = sorted(set(requested["category_ids"]))
     if body.attributes is not None:
         _check_attributes(body.attributes)
     current = _snapshot(product, await repository.category_ids(product.id))
@@ -218,7 +221,7 @@ def _snapshot(product: Product, category_ids: list[UUID]) -> dict[str, Any]:
         "name": product.name,
         "description": product.description,
         "price": {"amount": product.price_amount, "currency": product.currency},
-        "category_ids": [str(c) for c in category_ids],
+        "category_ids": sorted(str(c) for c in category_ids),
         "attributes": product.attributes,
         "active": product.active,
     }
