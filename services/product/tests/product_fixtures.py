@@ -9,15 +9,8 @@ from product_factories import make_product_settings
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_product.config import ProductSettings
 from retail_product.main import create_app
-from user_factories import IdentityProvider, identity_provider
-
-
-@pytest.fixture
-async def identity(
-    retail_db: ServiceDatabases, retail_infra: RetailInfra
-) -> AsyncIterator[IdentityProvider]:
-    async with identity_provider(retail_db.url("user"), retail_infra.bootstrap_servers) as idp:
-        yield idp
+from user_factories import IdentityProvider
+from user_fixtures import identity  # noqa: F401 - the fixture, re-exported to conftest
 
 
 @pytest.fixture

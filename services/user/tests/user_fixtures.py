@@ -10,7 +10,7 @@ from retail_kernel.embedded import free_port
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_user.config import UserSettings
 from retail_user.main import create_app
-from user_factories import make_user_settings
+from user_factories import IdentityProvider, identity_provider, make_user_settings
 
 
 @pytest.fixture
@@ -46,3 +46,12 @@ async def server(user_settings: UserSettings) -> AsyncIterator[str]:
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     await task
+
+
+@pytest.fixture
+async def identity(
+    retail_db: ServiceDatabases, retail_infra: RetailInfra
+) -> AsyncIterator[IdentityProvider]:
+    """A running User service that other services' tests get tokens and JWKS from."""
+    async with identity_provider(retail_db.url("user"), retail_infra.bootstrap_servers) as idp:
+        yield idp

@@ -4,10 +4,16 @@ import json
 from pathlib import Path
 
 from retail_contracts.envelope import EventData
+from retail_contracts.inventory import INVENTORY_COMMAND_TYPES, INVENTORY_EVENT_TYPES
 from retail_contracts.product import PRODUCT_EVENT_TYPES
 from retail_contracts.user import USER_EVENT_TYPES
 
-ALL_EVENT_TYPES: tuple[type[EventData], ...] = (*USER_EVENT_TYPES, *PRODUCT_EVENT_TYPES)
+ALL_EVENT_TYPES: tuple[type[EventData], ...] = (
+    *USER_EVENT_TYPES,
+    *PRODUCT_EVENT_TYPES,
+    *INVENTORY_COMMAND_TYPES,
+    *INVENTORY_EVENT_TYPES,
+)
 
 
 def event_catalog() -> dict[str, object]:

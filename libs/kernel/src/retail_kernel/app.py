@@ -6,7 +6,7 @@ the HTTP client; nothing is created at import time.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,6 +37,19 @@ log = structlog.get_logger("retail.app")
 SHUTDOWN_SECONDS = 10.0
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work a service repeats in the background (sweeps, timeouts), every ``interval`` seconds.
+
+    ``run`` gets the service's database and returns how many items it handled; a failure is
+    logged and the job carries on at its next turn.
+    """
+
+    name: str
+    interval: float
+    run: Callable[[Database], Awaitable[int]]
+
+
 @dataclass
 class ServiceSpec:
     """What a service adds to the common app."""
@@ -54,6 +67,7 @@ class ServiceSpec:
     tags: list[dict[str, str]] = field(default_factory=list)
     # Path patterns (regular expressions) with their own body size limits, e.g. uploads.
     body_limits: dict[str, int] = field(default_factory=dict)
+    periodic: Sequence[PeriodicJob] = ()
 
 
 class Broker:
@@ -124,7 +138,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
                 await stack.enter_async_context(spec.extra_lifespan(app))
             broker = Broker(settings)
             app.state.broker = broker
-            tasks = _background_tasks(settings, spec, database, broker)
+            tasks = _background_tasks(app, settings, spec, database, broker)
             stack.push_async_callback(_stop, tasks, broker)
             log.info("service started", port=settings.port)
             yield
@@ -151,7 +165,11 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
 
 
 def _background_tasks(
-    settings: BaseServiceSettings, spec: ServiceSpec, database: Database, broker: Broker
+    app: FastAPI,
+    settings: BaseServiceSettings,
+    spec: ServiceSpec,
+    database: Database,
+    broker: Broker,
 ) -> list[asyncio.Task[None]]:
     workers: list[OutboxRelay | ConsumerRunner] = []
     if settings.outbox_relay_enabled:
@@ -164,7 +182,7 @@ def _background_tasks(
                 retention=timedelta(hours=settings.outbox_retention_hours),
             )
         )
-    workers += [
+    consumers = [
         ConsumerRunner(
             consumer,
             database=database,
@@ -174,13 +192,34 @@ def _background_tasks(
         )
         for consumer in spec.consumers
     ]
+    # Exposed so that callers (tests, readiness) can wait until the consumers have joined.
+    app.state.consumers = consumers
+    workers += consumers
     return [
         asyncio.create_task(broker.start(), name="broker-start"),
         *(
             asyncio.create_task(_run_worker(worker, broker), name=type(worker).__name__)
             for worker in workers
         ),
+        *(
+            asyncio.create_task(_run_periodic(job, database), name=job.name)
+            for job in spec.periodic
+        ),
     ]
+
+
+async def _run_periodic(job: PeriodicJob, database: Database) -> None:
+    while True:
+        try:
+            handled = await job.run(database)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("periodic job failed", job=job.name)
+        else:
+            if handled:
+                log.info("periodic job ran", job=job.name, handled=handled)
+        await asyncio.sleep(job.interval)
 
 
 async def _run_worker(worker: OutboxRelay | ConsumerRunner, broker: Broker) -> None:

@@ -8,14 +8,13 @@ goes to ``<topic>.dlq`` with the error and its origin in headers, and the consum
 """
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry import propagate, trace
 from pydantic import ValidationError
@@ -34,6 +33,29 @@ log = structlog.get_logger("retail.consumer")
 tracer = trace.get_tracer("retail.consumer")
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+_stopping: set[asyncio.Task[None]] = set()
+STOP_WAIT_SECONDS = 1.0
+
+
+async def _stop_soon(consumer: AIOKafkaConsumer) -> None:
+    """Stop the consumer, waiting for it only briefly.
+
+    A consumer stopped while it is joining its group waits for the broker's rebalance delay
+    (seconds) before it can leave; that must not hold up a shutdown, so the stop is left to
+    finish in the background.
+    """
+    stop = asyncio.create_task(consumer.stop(), name="consumer-stop")
+    _stopping.add(stop)
+    stop.add_done_callback(_forget_stop)
+    await asyncio.wait({stop}, timeout=STOP_WAIT_SECONDS)
+
+
+def _forget_stop(task: asyncio.Task[None]) -> None:
+    _stopping.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("consumer did not stop cleanly", error=str(task.exception()))
 
 
 class PoisonMessage(Exception):
@@ -89,8 +111,7 @@ class ConsumerRunner:
             except KafkaError:
                 log.warning("consumer lost the broker; reconnecting", consumer=self.spec.name)
             finally:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
+                await _stop_soon(consumer)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
 

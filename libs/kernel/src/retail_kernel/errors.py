@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,10 +25,18 @@ class RetailError(Exception):
     # failure itself must be remembered (a failed login counted, a reused token's family revoked).
     commit_transaction: ClassVar[bool] = False
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
+        # Extra members of the problem document (RFC 9457 §3.2), e.g. the lines that were short.
+        self.extensions = extensions or {}
 
 
 class BadRequest(RetailError):
@@ -99,9 +108,11 @@ def problem_response(
     *,
     errors: Sequence[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     """Build a problem+json response carrying the request's correlation id."""
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": "about:blank",
         "title": title,
         "status": status,
@@ -124,7 +135,14 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def _retail_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RetailError):
         raise exc
-    return problem_response(request, exc.status, exc.title, exc.detail, headers=exc.headers)
+    return problem_response(
+        request,
+        exc.status,
+        exc.title,
+        exc.detail,
+        headers=exc.headers,
+        extensions=jsonable_encoder(exc.extensions),
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,53 @@
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from retail_inventory.deps import Service, SettingsDep, StaffOrService
+from retail_inventory.reservations import service
+from retail_inventory.reservations.exceptions import InsufficientStock
+from retail_inventory.reservations.schemas import ReservationRead, ReservationRef, ReserveRequest
+from retail_kernel.db import SessionDep
+from retail_kernel.openapi import problem_responses
+
+router = APIRouter(prefix="/api/v1/inventory", tags=["reservations"])
+
+
+@router.post("/reserve", status_code=status.HTTP_201_CREATED, responses=problem_responses(403, 409))
+async def reserve(
+    body: ReserveRequest,
+    session: SessionDep,
+    caller: Service,
+    settings: SettingsDep,
+    response: Response,
+) -> ReservationRead:
+    """Hold stock for an order, every line or none; 409 lists the short lines (service)."""
+    outcome = await service.reserve(
+        session, caller.tenant_id, caller.subject, body, settings.reservation_ttl_seconds
+    )
+    answer = outcome.reservation
+    if answer.status == "FAILED":
+        raise InsufficientStock(answer.short_lines or [])
+    response.headers["Location"] = f"/api/v1/inventory/reservations/{answer.reservation_id}"
+    return answer
+
+
+@router.post("/release", responses=problem_responses(403, 404, 409))
+async def release(body: ReservationRef, session: SessionDep, caller: Service) -> ReservationRead:
+    """Give a reservation's stock back; repeating it changes nothing (service)."""
+    outcome = await service.release(session, caller.tenant_id, body.reservation_id)
+    return outcome.reservation
+
+
+@router.post("/commit", responses=problem_responses(403, 404, 409))
+async def commit(body: ReservationRef, session: SessionDep, caller: Service) -> ReservationRead:
+    """Ship a held reservation: stock leaves on-hand, the ledger records the sale (service)."""
+    outcome = await service.commit(session, caller.tenant_id, caller.subject, body.reservation_id)
+    return outcome.reservation
+
+
+@router.get("/reservations/{reservation_id}", responses=problem_responses(403, 404))
+async def get_reservation(
+    reservation_id: UUID, session: SessionDep, caller: StaffOrService
+) -> ReservationRead:
+    """One reservation with its lines (staff or service)."""
+    return await service.get_reservation(session, caller.tenant_id, reservation_id)

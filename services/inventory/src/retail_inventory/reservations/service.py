@@ -1,0 +1,316 @@
+"""Reservation use cases, shared by the REST endpoints and the saga's commands.
+
+Each returns an ``Outcome``: the reservation as it now is, and whether this call changed it
+(a repeat of an answered request changes nothing and returns the same reservation).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from retail_contracts.envelope import EventData
+from retail_contracts.inventory import (
+    CommitRefusal,
+    HeldLine,
+    ReservationExpired,
+    ReservationFailed,
+    ShortLine,
+    StockCommitted,
+    StockReleased,
+    StockReserved,
+)
+from retail_inventory.models import Reservation
+from retail_inventory.reservations import domain
+from retail_inventory.reservations.exceptions import (
+    AlreadyCommitted,
+    CannotCommit,
+    ReservationMismatch,
+    ReservationNotFound,
+)
+from retail_inventory.reservations.repository import ReservationRepository
+from retail_inventory.reservations.schemas import ReservationRead, ReserveRequest
+from retail_inventory.stock.domain import Reason
+from retail_inventory.stock.repository import StockChange, StockRepository
+from retail_inventory.stock.service import evaluate_thresholds
+from retail_kernel.outbox import add_event
+
+REFUSALS: dict[str, CommitRefusal] = {
+    "EXPIRED": "expired",
+    "RELEASED": "released",
+    "FAILED": "failed",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reservation: ReservationRead
+    changed: bool
+
+
+async def reserve(
+    session: AsyncSession, tenant_id: str, actor: str, request: ReserveRequest, default_ttl: int
+) -> Outcome:
+    """Hold every line or none, choosing warehouses by ``domain.allocate``."""
+    wanted = domain.merge_lines(request.lines)
+    requested = [{"sku": sku, "qty": qty} for sku, qty in wanted.items()]
+    reservations = ReservationRepository(session)
+    values = {
+        "id": request.reservation_id,
+        "tenant_id": tenant_id,
+        "order_id": request.order_id,
+        "status": "HELD",
+        "requested": requested,
+        "actor": actor,
+    }
+    if not await reservations.claim(values, request.ttl_seconds or default_ttl):
+        first = await _existing(session, tenant_id, request.reservation_id, request.order_id)
+        if first.requested != requested:
+            raise ReservationMismatch()
+        return Outcome(await read(session, first), changed=False)
+    reservation = await _locked(reservations, request.reservation_id)
+    stock = StockRepository(session)
+    skus = list(wanted)
+    rows = await _stock(stock, tenant_id, skus)
+    short = domain.shortages(wanted, rows)
+    if short and await stock.lapse_expired(tenant_id, skus):
+        rows = await _stock(stock, tenant_id, skus)
+        short = domain.shortages(wanted, rows)
+    if short:
+        await reservations.set_status(
+            reservation, "FAILED", short_lines=[line.model_dump() for line in short]
+        )
+    else:
+        await _hold(session, reservation, domain.allocate(wanted, rows))
+    answer = await read(session, reservation)
+    await _publish(session, reservation, answer)
+    return Outcome(answer, changed=True)
+
+
+async def _stock(stock: StockRepository, tenant_id: str, skus: Sequence[str]) -> list[domain.Stock]:
+    return [
+        domain.Stock(row.sku, row.warehouse_id, row.code, row.on_hand - row.reserved)
+        for row in await stock.lock_skus(tenant_id, skus)
+    ]
+
+
+async def _hold(
+    session: AsyncSession, reservation: Reservation, picks: Sequence[domain.Pick]
+) -> None:
+    tenant = reservation.tenant_id
+    await StockRepository(session).apply(
+        tenant, [StockChange(pick.sku, pick.warehouse_id, reserved=pick.qty) for pick in picks]
+    )
+    await ReservationRepository(session).add_lines(
+        [
+            {
+                "reservation_id": reservation.id,
+                "tenant_id": tenant,
+                "sku": pick.sku,
+                "warehouse_id": pick.warehouse_id,
+                "qty": pick.qty,
+                "expires_at": reservation.expires_at,
+                "state": "held",
+            }
+            for pick in picks
+        ]
+    )
+    await evaluate_thresholds(session, tenant, sorted({pick.sku for pick in picks}))
+
+
+async def release(
+    session: AsyncSession, tenant_id: str, reservation_id: UUID, *, order_id: UUID | None = None
+) -> Outcome:
+    """Give the held units back (compensation). Releasing twice, or releasing what expired or
+    failed, changes nothing. A saga's release of a reservation never seen (``order_id`` given)
+    leaves a released record, so a late reserve with that id holds nothing."""
+    reservations = ReservationRepository(session)
+    reservation = await reservations.locked(reservation_id)
+    if reservation is None and order_id is not None:
+        values = {
+            "id": reservation_id,
+            "tenant_id": tenant_id,
+            "order_id": order_id,
+            "status": "RELEASED",
+            "requested": [],
+            "actor": "release-before-reserve",
+        }
+        await reservations.claim(values, ttl_seconds=0)
+        reservation = await reservations.locked(reservation_id)
+    if reservation is None or reservation.tenant_id != tenant_id:
+        raise ReservationNotFound()
+    if reservation.status == "COMMITTED":
+        raise AlreadyCommitted()
+    if reservation.status != "HELD":
+        return Outcome(await read(session, reservation), changed=False)
+    await _let_go(session, reservation, "RELEASED")
+    answer = await read(session, reservation)
+    await _publish(session, reservation, answer)
+    return Outcome(answer, changed=True)
+
+
+async def commit(
+    session: AsyncSession, tenant_id: str, actor: str, reservation_id: UUID
+) -> Outcome:
+    """Ship the held units (order confirmed): out of ``on_hand`` and ``reserved``, into the
+    ledger as sales. Only a held, unexpired reservation can be committed."""
+    reservations = ReservationRepository(session)
+    reservation = await reservations.locked(reservation_id)
+    if reservation is None or reservation.tenant_id != tenant_id:
+        raise ReservationNotFound()
+    if reservation.status == "COMMITTED":
+        return Outcome(await read(session, reservation), changed=False)
+    if reservation.status != "HELD":
+        raise CannotCommit(REFUSALS[reservation.status])
+    lines = await reservations.lines(reservation.id)
+    stock = StockRepository(session)
+    await stock.lock_rows(tenant_id, [(line.sku, line.warehouse_id) for line in lines])
+    if await reservations.unexpired_held_count(reservation.id) != len(lines):
+        await _expire_locked(session, reservation)
+        raise CannotCommit("expired")
+    shipped = await reservations.move_held_lines(reservation.id, "committed")
+    results = await stock.apply(
+        tenant_id,
+        [
+            StockChange(sku, warehouse, on_hand=-qty, reserved=-qty)
+            for sku, warehouse, qty in shipped
+        ],
+    )
+    after = {(row.sku, row.warehouse_id): row.on_hand for row in results}
+    await stock.record(
+        [
+            {
+                "tenant_id": tenant_id,
+                "sku": sku,
+                "warehouse_id": warehouse,
+                "delta": -qty,
+                "reason": Reason.SALE,
+                "on_hand_after": after[(sku, warehouse)],
+                "actor": actor,
+                "reference": str(reservation.order_id),
+            }
+            for sku, warehouse, qty in shipped
+        ]
+    )
+    await reservations.set_status(reservation, "COMMITTED")
+    answer = await read(session, reservation)
+    await _publish(session, reservation, answer)
+    return Outcome(answer, changed=True)
+
+
+async def expire_next(session: AsyncSession) -> bool:
+    """Expire one held reservation past its expiry (skipping any another sweeper holds)."""
+    reservation = await ReservationRepository(session).next_expired()
+    if reservation is None:
+        return False
+    lines = await ReservationRepository(session).lines(reservation.id)
+    await StockRepository(session).lock_rows(
+        reservation.tenant_id, [(line.sku, line.warehouse_id) for line in lines]
+    )
+    await _expire_locked(session, reservation)
+    return True
+
+
+async def _expire_locked(session: AsyncSession, reservation: Reservation) -> None:
+    await _let_go(session, reservation, "EXPIRED", locked=True)
+    await _publish(session, reservation, await read(session, reservation))
+
+
+async def _let_go(
+    session: AsyncSession, reservation: Reservation, status: str, *, locked: bool = False
+) -> None:
+    """Return the still-held units to stock (lapsed ones were returned already)."""
+    reservations, stock = ReservationRepository(session), StockRepository(session)
+    tenant = reservation.tenant_id
+    if not locked:
+        lines = await reservations.lines(reservation.id)
+        await stock.lock_rows(tenant, [(line.sku, line.warehouse_id) for line in lines])
+    freed = await reservations.move_held_lines(reservation.id, "released")
+    if freed:
+        await stock.apply(
+            tenant, [StockChange(sku, warehouse, reserved=-qty) for sku, warehouse, qty in freed]
+        )
+        await evaluate_thresholds(session, tenant, sorted({sku for sku, _, _ in freed}))
+    await reservations.set_status(reservation, status)
+
+
+async def _locked(reservations: ReservationRepository, reservation_id: UUID) -> Reservation:
+    reservation = await reservations.locked(reservation_id)
+    if reservation is None:
+        raise AssertionError("a claimed reservation id must exist")
+    return reservation
+
+
+async def _existing(
+    session: AsyncSession, tenant_id: str, reservation_id: UUID, order_id: UUID
+) -> Reservation:
+    first = await ReservationRepository(session).get(reservation_id)
+    if first is None:
+        raise AssertionError("a claimed reservation id must exist")
+    if first.tenant_id != tenant_id or first.order_id != order_id:
+        raise ReservationMismatch()
+    return first
+
+
+async def get_reservation(
+    session: AsyncSession, tenant_id: str, reservation_id: UUID
+) -> ReservationRead:
+    """A reservation of the tenant."""
+    reservation = await ReservationRepository(session).get(reservation_id)
+    if reservation is None or reservation.tenant_id != tenant_id:
+        raise ReservationNotFound()
+    return await read(session, reservation)
+
+
+async def read(session: AsyncSession, reservation: Reservation) -> ReservationRead:
+    lines = await ReservationRepository(session).lines(reservation.id)
+    return ReservationRead(
+        reservation_id=reservation.id,
+        order_id=reservation.order_id,
+        status=reservation.status,
+        lines=[HeldLine(sku=line.sku, warehouse=line.code, qty=line.qty) for line in lines],
+        short_lines=(
+            [ShortLine.model_validate(line) for line in reservation.short_lines]
+            if reservation.short_lines is not None
+            else None
+        ),
+        expires_at=reservation.expires_at,
+        created_at=reservation.created_at,
+    )
+
+
+def answer_event(tenant_id: str, answer: ReservationRead) -> EventData:
+    """The fact that tells the saga where its reservation stands."""
+    ids = {
+        "reservation_id": answer.reservation_id,
+        "order_id": answer.order_id,
+        "tenant_id": tenant_id,
+    }
+    match answer.status:
+        case "HELD":
+            return StockReserved(**ids, lines=answer.lines, expires_at=answer.expires_at)
+        case "FAILED":
+            return ReservationFailed(**ids, short_lines=answer.short_lines or [])
+        case "COMMITTED":
+            return StockCommitted(**ids, lines=answer.lines)
+        case "EXPIRED":
+            return ReservationExpired(**ids)
+        case _:
+            return StockReleased(**ids)
+
+
+async def publish_answer(session: AsyncSession, tenant_id: str, answer: ReservationRead) -> None:
+    await add_event(
+        session,
+        answer_event(tenant_id, answer),
+        key=str(answer.order_id),
+        subject=str(answer.reservation_id),
+        tenant_id=tenant_id,
+    )
+
+
+async def _publish(
+    session: AsyncSession, reservation: Reservation, answer: ReservationRead
+) -> None:
+    await publish_answer(session, reservation.tenant_id, answer)

@@ -1,0 +1,317 @@
+"""Every query over stock levels, the ledger and thresholds.
+
+Locking order, kept by every write path so that concurrent transactions never deadlock:
+reservation rows first, then stock rows ordered by ``(sku, warehouse_id)``, then the held
+reservation lines of those stock rows, then threshold rows ordered by id.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, func, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from retail_inventory.models import Movement, ReservationLine, StockLevel, Threshold, Warehouse
+from retail_kernel.repository import RepositoryBase
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """Add ``on_hand`` and ``reserved`` (either may be negative) to one stock row."""
+
+    sku: str
+    warehouse_id: UUID
+    on_hand: int = 0
+    reserved: int = 0
+
+
+@dataclass(frozen=True)
+class ThresholdState:
+    id: int
+    sku: str
+    warehouse_id: UUID | None
+    warehouse_code: str | None
+    threshold: int
+    low: bool
+
+
+_APPLY_CHANGES = text(
+    """
+    UPDATE stock_levels AS s
+    SET on_hand = s.on_hand + c.on_hand, reserved = s.reserved + c.reserved, updated_at = now()
+    FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS uuid[]),
+                CAST(:on_hand AS int[]), CAST(:reserved AS int[]))
+         AS c(sku, warehouse_id, on_hand, reserved)
+    WHERE s.tenant_id = :tenant AND s.sku = c.sku AND s.warehouse_id = c.warehouse_id
+    RETURNING s.sku, s.warehouse_id, s.on_hand, s.reserved
+    """
+)
+
+# The units of expired holds on these skus stop counting: their lines lapse under the stock
+# row locks the caller holds, before the sweeper gets to their reservations.
+_LAPSE_EXPIRED = text(
+    """
+    UPDATE reservation_lines SET state = 'lapsed'
+    WHERE tenant_id = :tenant AND sku = ANY(CAST(:skus AS text[])) AND state = 'held'
+      AND expires_at <= clock_timestamp()
+    RETURNING sku, warehouse_id, qty
+    """
+)
+
+
+class StockRepository(RepositoryBase[StockLevel]):
+    model = StockLevel
+
+    async def lock_skus(
+        self, tenant_id: str, skus: Sequence[str]
+    ) -> Sequence[Row[str, UUID, str, int, int]]:
+        """Every warehouse's row of these skus, locked in the global order."""
+        result = await self.session.execute(
+            select(
+                StockLevel.sku,
+                StockLevel.warehouse_id,
+                Warehouse.code,
+                StockLevel.on_hand,
+                StockLevel.reserved,
+            )
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .where(StockLevel.tenant_id == tenant_id, StockLevel.sku.in_(skus))
+            .order_by(StockLevel.sku, StockLevel.warehouse_id)
+            .with_for_update(of=StockLevel)
+        )
+        return result.all()
+
+    async def lock_rows(self, tenant_id: str, keys: Sequence[tuple[str, UUID]]) -> None:
+        """Lock these stock rows in the global order."""
+        await self.session.execute(
+            select(StockLevel.sku)
+            .where(
+                StockLevel.tenant_id == tenant_id,
+                tuple_(StockLevel.sku, StockLevel.warehouse_id).in_(sorted(set(keys))),
+            )
+            .order_by(StockLevel.sku, StockLevel.warehouse_id)
+            .with_for_update()
+        )
+
+    async def apply(self, tenant_id: str, changes: Sequence[StockChange]) -> Sequence[Row[Any]]:
+        """Add every change; returns the new ``(sku, warehouse_id, on_hand, reserved)``."""
+        result = await self.session.execute(
+            _APPLY_CHANGES,
+            {
+                "tenant": tenant_id,
+                "skus": [change.sku for change in changes],
+                "warehouses": [change.warehouse_id for change in changes],
+                "on_hand": [change.on_hand for change in changes],
+                "reserved": [change.reserved for change in changes],
+            },
+        )
+        return result.all()
+
+    async def lapse_expired(self, tenant_id: str, skus: Sequence[str]) -> list[StockChange]:
+        """Let go of expired holds on these (locked) skus; returns the release per row."""
+        result = await self.session.execute(_LAPSE_EXPIRED, {"tenant": tenant_id, "skus": skus})
+        freed: dict[tuple[str, UUID], int] = {}
+        for sku, warehouse_id, qty in result.all():
+            freed[(sku, warehouse_id)] = freed.get((sku, warehouse_id), 0) + qty
+        changes = [
+            StockChange(sku, warehouse_id, reserved=-qty)
+            for (sku, warehouse_id), qty in sorted(freed.items())
+        ]
+        if changes:
+            await self.apply(tenant_id, changes)
+        return changes
+
+    async def add_to_row(
+        self, tenant_id: str, sku: str, warehouse_id: UUID, delta: int
+    ) -> tuple[int, int] | None:
+        """Add ``delta`` to ``on_hand`` (a stock-in creates the row); the CHECKs refuse going
+        below what is held. None: a stock-out where the sku has no stock at all."""
+        returning = (StockLevel.on_hand, StockLevel.reserved)
+        if delta < 0:
+            statement = (
+                update(StockLevel)
+                .where(
+                    StockLevel.tenant_id == tenant_id,
+                    StockLevel.sku == sku,
+                    StockLevel.warehouse_id == warehouse_id,
+                )
+                .values(on_hand=StockLevel.on_hand + delta, updated_at=func.now())
+                .returning(*returning)
+            )
+        else:
+            statement = (
+                insert(StockLevel)
+                .values(
+                    tenant_id=tenant_id,
+                    sku=sku,
+                    warehouse_id=warehouse_id,
+                    on_hand=delta,
+                    reserved=0,
+                )
+                .on_conflict_do_update(
+                    index_elements=[StockLevel.tenant_id, StockLevel.sku, StockLevel.warehouse_id],
+                    set_={"on_hand": StockLevel.on_hand + delta, "updated_at": func.now()},
+                )
+                .returning(*returning)
+            )
+        row = (await self.session.execute(statement)).one_or_none()
+        return None if row is None else (row.on_hand, row.reserved)
+
+    async def row(self, tenant_id: str, sku: str, warehouse_id: UUID) -> StockLevel | None:
+        return await self.session.get(StockLevel, (tenant_id, sku, warehouse_id))
+
+    async def record(self, movements: Sequence[dict[str, Any]]) -> None:
+        """Append ledger rows."""
+        await self.session.execute(insert(Movement), list(movements))
+
+    async def lock_key(self, tenant_id: str, key: str) -> None:
+        """A transaction-scoped advisory lock on an idempotency key."""
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(f"{tenant_id}/{key}", 0)))
+        )
+
+    async def movement_by_key(self, tenant_id: str, key: str) -> Movement | None:
+        return await self.session.scalar(
+            select(Movement).where(Movement.tenant_id == tenant_id, Movement.idempotency_key == key)
+        )
+
+    async def lock_thresholds(self, tenant_id: str, skus: Sequence[str]) -> list[ThresholdState]:
+        result = await self.session.execute(
+            select(Threshold, Warehouse.code)
+            .outerjoin(Warehouse, Warehouse.id == Threshold.warehouse_id)
+            .where(Threshold.tenant_id == tenant_id, Threshold.sku.in_(skus))
+            .order_by(Threshold.id)
+            .with_for_update(of=Threshold)
+        )
+        return [
+            ThresholdState(t.id, t.sku, t.warehouse_id, code, t.threshold, t.low)
+            for t, code in result
+        ]
+
+    async def available_by_row(
+        self, tenant_id: str, skus: Sequence[str]
+    ) -> dict[tuple[str, UUID], int]:
+        """``on_hand - reserved`` of each row of these skus (a fresh statement: in READ
+        COMMITTED it sees what others committed while we waited for the threshold locks)."""
+        result = await self.session.execute(
+            select(
+                StockLevel.sku, StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved
+            ).where(StockLevel.tenant_id == tenant_id, StockLevel.sku.in_(skus))
+        )
+        return {(sku, warehouse): available for sku, warehouse, available in result.tuples()}
+
+    async def set_low(self, threshold_id: int, *, low: bool) -> None:
+        await self.session.execute(
+            update(Threshold).where(Threshold.id == threshold_id).values(low=low)
+        )
+
+    async def upsert_threshold(
+        self, tenant_id: str, sku: str, warehouse_id: UUID | None, threshold: int
+    ) -> None:
+        await self.session.execute(
+            insert(Threshold)
+            .values(
+                tenant_id=tenant_id,
+                sku=sku,
+                warehouse_id=warehouse_id,
+                threshold=threshold,
+                low=False,
+            )
+            .on_conflict_do_update(
+                index_elements=[Threshold.tenant_id, Threshold.sku, Threshold.warehouse_id],
+                set_={"threshold": threshold},
+            )
+        )
+
+
+class StockReader:
+    """Reads for the staff screens: levels with what is really available, and the ledger."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def levels(
+        self,
+        tenant_id: str,
+        *,
+        sku: str | None,
+        warehouse: str | None,
+        after: tuple[str, str] | None,
+        limit: int,
+    ) -> Sequence[Row[str, str, int, int, int]]:
+        """Levels in ``(sku, warehouse code)`` order. Holds past their expiry are not counted
+        as reserved even when the sweeper has not released them yet."""
+        expired = (
+            select(func.coalesce(func.sum(ReservationLine.qty), 0))
+            .where(
+                ReservationLine.tenant_id == StockLevel.tenant_id,
+                ReservationLine.sku == StockLevel.sku,
+                ReservationLine.warehouse_id == StockLevel.warehouse_id,
+                ReservationLine.state == "held",
+                ReservationLine.expires_at <= func.now(),
+            )
+            .scalar_subquery()
+        )
+        own, overall = aliased(Threshold), aliased(Threshold)
+        reserved = (StockLevel.reserved - expired).label("reserved")
+        statement = (
+            select(
+                StockLevel.sku,
+                Warehouse.code.label("warehouse"),
+                StockLevel.on_hand,
+                reserved,
+                func.coalesce(own.threshold, overall.threshold).label("low_stock_threshold"),
+            )
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .outerjoin(
+                own,
+                (own.tenant_id == StockLevel.tenant_id)
+                & (own.sku == StockLevel.sku)
+                & (own.warehouse_id == StockLevel.warehouse_id),
+            )
+            .outerjoin(
+                overall,
+                (overall.tenant_id == StockLevel.tenant_id)
+                & (overall.sku == StockLevel.sku)
+                & overall.warehouse_id.is_(None),
+            )
+            .where(StockLevel.tenant_id == tenant_id)
+            .order_by(StockLevel.sku, Warehouse.code)
+            .limit(limit)
+        )
+        if sku is not None:
+            statement = statement.where(StockLevel.sku == sku)
+        if warehouse is not None:
+            statement = statement.where(Warehouse.code == warehouse)
+        if after is not None:
+            statement = statement.where(tuple_(StockLevel.sku, Warehouse.code) > after)
+        return (await self.session.execute(statement)).all()
+
+    async def movements(
+        self,
+        tenant_id: str,
+        *,
+        sku: str | None,
+        warehouse: str | None,
+        before: int | None,
+        limit: int,
+    ) -> Sequence[Row[Movement, str]]:
+        """Ledger rows, newest first."""
+        statement = (
+            select(Movement, Warehouse.code.label("warehouse"))
+            .join(Warehouse, Warehouse.id == Movement.warehouse_id)
+            .where(Movement.tenant_id == tenant_id)
+            .order_by(Movement.id.desc())
+            .limit(limit)
+        )
+        if sku is not None:
+            statement = statement.where(Movement.sku == sku)
+        if warehouse is not None:
+            statement = statement.where(Warehouse.code == warehouse)
+        if before is not None:
+            statement = statement.where(Movement.id < before)
+        return (await self.session.execute(statement)).all()

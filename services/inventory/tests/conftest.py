@@ -1,0 +1,1 @@
+from inventory_fixtures import *  # noqa: F403

@@ -1,0 +1,46 @@
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from inventory_factories import make_inventory_settings
+from retail_inventory.config import InventorySettings
+from retail_inventory.main import create_app
+from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
+from user_factories import IdentityProvider
+from user_fixtures import identity  # noqa: F401 - the fixture, re-exported to conftest
+
+
+@pytest.fixture
+def inventory_settings(
+    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: IdentityProvider
+) -> InventorySettings:
+    return make_inventory_settings(
+        retail_db.url("inventory"), retail_infra.bootstrap_servers, jwks_url=identity.jwks_url
+    )
+
+
+@pytest.fixture
+async def app(inventory_settings: InventorySettings) -> AsyncIterator[FastAPI]:
+    application = create_app(inventory_settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://inventory.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def staff(identity: IdentityProvider) -> str:
+    return await identity.token("stella", roles=("staff",))
+
+
+@pytest.fixture
+async def saga(identity: IdentityProvider) -> str:
+    """A service token, as the Order service holds."""
+    return await identity.service_token("order-service")
