@@ -9,7 +9,7 @@ from retail_inventory.config import InventorySettings
 from retail_inventory.main import create_app
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from user_factories import IdentityProvider
-from user_fixtures import identity  # noqa: F401 - the fixture, re-exported to conftest
+from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 
 @pytest.fixture

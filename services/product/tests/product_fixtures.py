@@ -10,7 +10,7 @@ from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_product.config import ProductSettings
 from retail_product.main import create_app
 from user_factories import IdentityProvider
-from user_fixtures import identity  # noqa: F401 - the fixture, re-exported to conftest
+from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 
 @pytest.fixture

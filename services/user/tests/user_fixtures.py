@@ -48,8 +48,8 @@ async def server(user_settings: UserSettings) -> AsyncIterator[str]:
     await task
 
 
-@pytest.fixture
-async def identity(
+@pytest.fixture(name="identity")
+async def identity_fixture(
     retail_db: ServiceDatabases, retail_infra: RetailInfra
 ) -> AsyncIterator[IdentityProvider]:
     """A running User service that other services' tests get tokens and JWKS from."""

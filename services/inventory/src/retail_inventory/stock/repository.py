@@ -14,6 +14,7 @@ from sqlalchemy import Row, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from retail_inventory.models import Movement, ReservationLine, StockLevel, Threshold, Warehouse
 from retail_kernel.repository import RepositoryBase
@@ -131,6 +132,7 @@ class StockRepository(RepositoryBase[StockLevel]):
         """Add ``delta`` to ``on_hand`` (a stock-in creates the row); the CHECKs refuse going
         below what is held. None: a stock-out where the sku has no stock at all."""
         returning = (StockLevel.on_hand, StockLevel.reserved)
+        statement: ReturningUpdate[int, int] | ReturningInsert[int, int]
         if delta < 0:
             statement = (
                 update(StockLevel)
