@@ -204,7 +204,7 @@ class StockRepository(RepositoryBase[StockLevel]):
                 StockLevel.sku, StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved
             ).where(StockLevel.tenant_id == tenant_id, StockLevel.sku.in_(skus))
         )
-        return {(sku, warehouse): available for sku, warehouse, available in result.tuples()}
+        return {(sku, warehouse): available for sku, warehouse, available in result.all()}
 
     async def set_low(self, threshold_id: int, *, low: bool) -> None:
         await self.session.execute(

@@ -1,0 +1,191 @@
+"""The saga's commands over the real broker: answered once, repeated safely, dead-lettered
+when they cannot be understood; low-stock alerts once per crossing."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from inventory_factories import auth, create_warehouse, level, receive
+from retail_contracts.envelope import CloudEvent, EventData
+from retail_contracts.inventory import CommitStock, LineRequest, ReleaseStock, ReserveStock
+from retail_contracts.topics import INVENTORY_COMMANDS, INVENTORY_EVENTS, dead_letter_topic
+from retail_kernel.outbox import build_event
+from retail_kernel.testing.plugin import RetailInfra
+
+TENANT = "default"
+LATE = 2.0  # how long to watch for an answer that should not come
+
+
+@pytest.fixture
+async def producer(retail_infra: RetailInfra) -> AsyncIterator[AIOKafkaProducer]:
+    kafka = AIOKafkaProducer(bootstrap_servers=retail_infra.bootstrap_servers, acks="all")
+    await kafka.start()
+    yield kafka
+    await kafka.stop()
+
+
+@pytest.fixture
+async def listening(app: FastAPI) -> FastAPI:
+    """The app once its command consumer has joined its group."""
+    async with asyncio.timeout(60):
+        for runner in app.state.consumers:
+            await runner.ready.wait()
+    return app
+
+
+def command(data: EventData, tenant: str | None = TENANT) -> CloudEvent:
+    return build_event(data, source="retail/order", subject=None, tenant_id=tenant, actor="order")
+
+
+async def send(producer: AIOKafkaProducer, event: CloudEvent, key: uuid.UUID) -> None:
+    await producer.send_and_wait(
+        INVENTORY_COMMANDS, event.model_dump_json().encode(), key=str(key).encode()
+    )
+
+
+def types(events: list[dict[str, Any]]) -> list[str]:
+    return [event["type"].removeprefix("retail.inventory.") for event in events]
+
+
+class TestCommands:
+    async def test_commands_are_answered_and_repeats_have_one_effect(
+        self,
+        listening: FastAPI,
+        client: httpx.AsyncClient,
+        staff: str,
+        producer: AIOKafkaProducer,
+        kafka_probe: Any,
+    ) -> None:
+        await create_warehouse(client, staff, "BER-1")
+        await receive(client, staff, "SKU-1", "BER-1", 10)
+        probe = await kafka_probe(INVENTORY_EVENTS)
+        order, reservation = uuid.uuid4(), uuid.uuid4()
+        ids = {"reservation_id": reservation, "order_id": order}
+        subject = {str(reservation)}
+        reserve = command(ReserveStock(**ids, lines=[LineRequest(sku="SKU-1", qty=4)]))
+
+        # The same record twice (a redelivery or an outbox replay), then a retry with a new id.
+        await send(producer, reserve, order)
+        await send(producer, reserve, order)
+        retry = command(ReserveStock(**ids, lines=[LineRequest(sku="SKU-1", qty=4)]))
+        await send(producer, retry, order)
+        answers = await probe.events(count=2, timeout=20, subjects=subject)
+        answers += await probe.events(timeout=LATE, subjects=subject)
+        assert types(answers) == ["reserved.v1", "reserved.v1"]
+        assert {event["causationid"] for event in answers} == {str(reserve.id), str(retry.id)}
+        assert all(event["data"]["order_id"] == str(order) for event in answers)
+        assert (await level(client, staff, "SKU-1"))["BER-1"]["reserved"] == 4
+
+        commit = command(CommitStock(**ids))
+        await send(producer, commit, order)
+        await send(producer, commit, order)
+        await send(producer, command(CommitStock(**ids)), order)
+        answers = await probe.events(count=2, timeout=20, subjects=subject)
+        answers += await probe.events(timeout=LATE, subjects=subject)
+        assert types(answers) == ["committed.v1", "committed.v1"]
+        after = (await level(client, staff, "SKU-1"))["BER-1"]
+        assert (after["on_hand"], after["reserved"]) == (6, 0)
+        ledger = await client.get("/api/v1/inventory/movements", headers=auth(staff))
+        assert [row["reason"] for row in ledger.json()["items"]] == ["sale", "receipt"]
+
+    async def test_release_compensates_once_and_refusals_are_answered(
+        self,
+        listening: FastAPI,
+        client: httpx.AsyncClient,
+        staff: str,
+        producer: AIOKafkaProducer,
+        kafka_probe: Any,
+    ) -> None:
+        await create_warehouse(client, staff, "BER-1")
+        await receive(client, staff, "SKU-1", "BER-1", 3)
+        probe = await kafka_probe(INVENTORY_EVENTS)
+        order, reservation = uuid.uuid4(), uuid.uuid4()
+        ids = {"reservation_id": reservation, "order_id": order}
+        await send(
+            producer, command(ReserveStock(**ids, lines=[LineRequest(sku="SKU-1", qty=2)])), order
+        )
+        for _ in range(2):
+            await send(producer, command(ReleaseStock(**ids)), order)
+        await send(producer, command(CommitStock(**ids)), order)
+        answers = await probe.events(count=4, timeout=20, subjects={str(reservation)})
+        assert types(answers) == ["reserved.v1", "released.v1", "released.v1", "commit_refused.v1"]
+        assert answers[-1]["data"]["reason"] == "released"
+        assert (await level(client, staff, "SKU-1"))["BER-1"]["reserved"] == 0
+
+        short_order, short = uuid.uuid4(), uuid.uuid4()
+        too_many = ReserveStock(
+            reservation_id=short, order_id=short_order, lines=[LineRequest(sku="SKU-1", qty=9)]
+        )
+        await send(producer, command(too_many), short_order)
+        failed = await probe.events(count=1, timeout=20, subjects={str(short)})
+        assert types(failed) == ["reservation_failed.v1"]
+        assert failed[0]["data"]["short_lines"] == [
+            {"sku": "SKU-1", "requested": 9, "available": 3}
+        ]
+
+    async def test_a_command_that_cannot_be_understood_is_dead_lettered(
+        self,
+        listening: FastAPI,
+        producer: AIOKafkaProducer,
+        kafka_probe: Any,
+    ) -> None:
+        dead = await kafka_probe(dead_letter_topic(INVENTORY_COMMANDS))
+        order = uuid.uuid4()
+        no_tenant = command(ReleaseStock(reservation_id=uuid.uuid4(), order_id=order), tenant=None)
+        await send(producer, no_tenant, order)
+        records = await dead.collect(count=1, timeout=20)
+        assert [record.key for record in records] == [str(order).encode()]
+        headers = dict(records[0].headers)
+        assert b"no tenant" in headers["dlq-error"]
+
+
+class TestLowStock:
+    async def test_one_alert_per_crossing(
+        self,
+        listening: FastAPI,
+        client: httpx.AsyncClient,
+        staff: str,
+        saga: str,
+        kafka_probe: Any,
+    ) -> None:
+        sku = f"LOW-{uuid.uuid4().hex[:8]}"
+        await create_warehouse(client, staff, "BER-1")
+        probe = await kafka_probe(INVENTORY_EVENTS)
+        await receive(client, staff, sku, "BER-1", 10)
+        threshold = await client.put(
+            "/api/v1/inventory/thresholds", json={"sku": sku, "threshold": 5}, headers=auth(staff)
+        )
+        assert threshold.json()["low"] is False
+
+        async def reserve(qty: int) -> str:
+            body = {
+                "reservation_id": str(uuid.uuid4()),
+                "order_id": str(uuid.uuid4()),
+                "lines": [{"sku": sku, "qty": qty}],
+            }
+            response = await client.post("/api/v1/inventory/reserve", json=body, headers=auth(saga))
+            assert response.status_code == 201, response.text
+            return body["reservation_id"]
+
+        first = await reserve(6)  # 4 left: below 5
+        await reserve(1)  # 3 left: still below, no second alert
+        await client.post(
+            "/api/v1/inventory/release", json={"reservation_id": first}, headers=auth(saga)
+        )  # 9
+        await reserve(5)  # 4: below again
+        events = await probe.events(count=4, timeout=20, subjects={sku})
+        events += await probe.events(timeout=LATE, subjects={sku})
+        assert types(events) == [
+            "stock_adjusted.v1",
+            "stock_low.v1",
+            "stock_replenished.v1",
+            "stock_low.v1",
+        ]
+        assert [event["data"].get("available") for event in events[1:]] == [4, 9, 4]
+        assert (await level(client, staff, sku))["BER-1"]["low_stock_threshold"] == 5
