@@ -1,11 +1,11 @@
-"""``./dev bench [user|catalog ...]``: run benchmarks, write ``bench/results/<name>.md``."""
+"""``./dev bench [name ...]``: run benchmarks, write ``bench/results/<name>.md``."""
 
 import os
 import sys
 
-from bench import catalog, user
+from bench import catalog, reservations, user
 
-BENCHMARKS = {"user": user.main, "catalog": catalog.main}
+BENCHMARKS = {"user": user.main, "catalog": catalog.main, "reservations": reservations.main}
 
 
 def main() -> None:

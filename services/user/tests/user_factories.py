@@ -166,3 +166,29 @@ def issue_token_sync(
         f"{base_url}/api/v1/users/login", json={"username": username, "password": PASSWORD}
     )
     return str(response.json()["access_token"])
+
+
+def service_token_sync(
+    database_url: str, base_url: str, client_id: str, *, tenant: str = "default"
+) -> str:
+    """For synchronous tests: register a service client, then use the client-credentials grant."""
+    import asyncio  # noqa: PLC0415
+
+    from retail_kernel.db import Database  # noqa: PLC0415
+    from retail_user.models import Outbox  # noqa: PLC0415
+    from retail_user.tokens import service as tokens  # noqa: PLC0415
+
+    async def create() -> str:
+        database = Database(database_url, source="test", outbox_model=Outbox)
+        try:
+            async with database.transaction() as session:
+                return await tokens.create_service_client(session, client_id, tenant)
+        finally:
+            await database.dispose()
+
+    secret = asyncio.run(create())
+    response = httpx.post(
+        f"{base_url}/api/v1/users/token/service",
+        json={"client_id": client_id, "client_secret": secret},
+    )
+    return str(response.json()["access_token"])

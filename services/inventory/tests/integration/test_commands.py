@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from inventory_factories import auth, create_warehouse, level, receive
+from inventory_factories import auth, create_warehouse, level, receive, reserve_body
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.inventory import CommitStock, LineRequest, ReleaseStock, ReserveStock
 from retail_contracts.topics import INVENTORY_COMMANDS, INVENTORY_EVENTS, dead_letter_topic
@@ -164,14 +164,10 @@ class TestLowStock:
         assert threshold.json()["low"] is False
 
         async def reserve(qty: int) -> str:
-            body = {
-                "reservation_id": str(uuid.uuid4()),
-                "order_id": str(uuid.uuid4()),
-                "lines": [{"sku": sku, "qty": qty}],
-            }
+            body = reserve_body({sku: qty})
             response = await client.post("/api/v1/inventory/reserve", json=body, headers=auth(saga))
             assert response.status_code == 201, response.text
-            return body["reservation_id"]
+            return str(body["reservation_id"])
 
         first = await reserve(6)  # 4 left: below 5
         await reserve(1)  # 3 left: still below, no second alert

@@ -1,0 +1,162 @@
+"""Inventory reservations under contention: reserve+release pairs per second on 10 hot skus,
+through the service, against a raw-asyncpg transactional baseline doing the least a correct
+hand-written reserve and release must (the goal: the service at >= 60% of it)."""
+
+import asyncio
+import os
+import random
+import statistics
+import time
+import uuid
+
+import aiohttp
+import asyncpg
+
+from bench.harness import infrastructure, serve, write_report
+from bench.load import Result
+from retail_kernel.db import Database, asyncpg_dsn
+from retail_user.models import Outbox as UserOutbox
+from retail_user.tokens import service as user_tokens
+
+HOT_SKUS = [f"HOT-{index}" for index in range(10)]
+CONCURRENCY = 32
+SEED = """
+INSERT INTO warehouses (id, tenant_id, code, name)
+VALUES ('00000000-0000-7000-8000-000000000001', 'default', 'BER-1', 'Berlin');
+INSERT INTO stock_levels (tenant_id, sku, warehouse_id, on_hand, reserved)
+SELECT 'default', 'HOT-' || g, '00000000-0000-7000-8000-000000000001', 1000000, 0
+FROM generate_series(0, 9) AS g;
+INSERT INTO movements (tenant_id, sku, warehouse_id, delta, reason, on_hand_after, actor)
+SELECT tenant_id, sku, warehouse_id, on_hand, 'receipt', on_hand, 'bench' FROM stock_levels;
+"""
+
+
+async def _service_token(user_db: str, user_base: str) -> str:
+    database = Database(user_db, source="bench", outbox_model=UserOutbox)
+    try:
+        async with database.transaction() as session:
+            secret = await user_tokens.create_service_client(session, "bench-orders", "default")
+    finally:
+        await database.dispose()
+    async with aiohttp.ClientSession() as http:
+        body = {"client_id": "bench-orders", "client_secret": secret}
+        async with http.post(f"{user_base}/api/v1/users/token/service", json=body) as response:
+            return str((await response.json())["access_token"])
+
+
+async def _pairs(name: str, base: str, prefix: str, token: str, duration: float) -> Result:
+    """Closed loop: each worker reserves one unit of a random hot sku, then releases it."""
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    errors = 0
+    pick = random.Random(11)
+
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=CONCURRENCY), headers=headers
+    ) as http:
+
+        async def pair() -> None:
+            nonlocal errors
+            ids = str(uuid.uuid4())
+            body = {
+                "reservation_id": ids,
+                "order_id": ids,
+                "lines": [{"sku": pick.choice(HOT_SKUS), "qty": 1}],
+            }
+            start = time.perf_counter()
+            async with http.post(f"{base}{prefix}/reserve", json=body) as response:
+                await response.read()
+                reserved = response.status in (200, 201)
+            async with http.post(
+                f"{base}{prefix}/release", json={"reservation_id": ids}
+            ) as response:
+                await response.read()
+                errors += 0 if reserved and response.status == 200 else 1
+            latencies.append(time.perf_counter() - start)
+
+        async def worker(deadline: float) -> None:
+            while time.perf_counter() < deadline:
+                await pair()
+
+        await asyncio.gather(*(worker(time.perf_counter() + 0.5) for _ in range(CONCURRENCY)))
+        latencies.clear()
+        errors = 0
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(started + duration) for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return Result(
+        name=name,
+        requests=len(ordered),
+        errors=errors,
+        seconds=elapsed,
+        p50_ms=statistics.median(ordered) * 1000,
+        p99_ms=ordered[int(len(ordered) * 0.99) - 1] * 1000,
+    )
+
+
+async def _seed(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(SEED)
+    finally:
+        await connection.close()
+
+
+def main(duration: float) -> str:
+    with infrastructure("user", "inventory") as infra:
+        inventory_db = infra.database_url("inventory")
+        asyncio.run(_seed(asyncpg_dsn(inventory_db)))
+        user_env = {
+            "RETAIL_USER_DATABASE_URL": infra.database_url("user"),
+            "RETAIL_USER_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+            "RETAIL_USER_LOG_LEVEL": "WARNING",
+        }
+        with serve("retail_user.main:create_app", user_env, factory=True) as users:
+            token = asyncio.run(_service_token(infra.database_url("user"), users))
+            env = {
+                "RETAIL_INVENTORY_DATABASE_URL": inventory_db,
+                "RETAIL_INVENTORY_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+                "RETAIL_INVENTORY_LOG_LEVEL": "WARNING",
+                "RETAIL_INVENTORY_JWKS_URL": f"{users}/.well-known/jwks.json",
+            }
+            with (
+                serve("retail_inventory.main:create_app", env, factory=True) as base,
+                serve(
+                    "bench.baseline_app:app",
+                    {"BASELINE_DSN": asyncpg_dsn(inventory_db)},
+                    factory=False,
+                ) as baseline,
+            ):
+                results = [
+                    asyncio.run(
+                        _pairs(
+                            "baseline: raw asyncpg reserve+release (bare FastAPI)",
+                            baseline,
+                            "/raw",
+                            token,
+                            duration,
+                        )
+                    ),
+                    asyncio.run(
+                        _pairs(
+                            "inventory: POST reserve + POST release (service token)",
+                            base,
+                            "/api/v1/inventory",
+                            token,
+                            duration,
+                        )
+                    ),
+                ]
+    return write_report(
+        "reservations",
+        "Inventory reservation benchmark (pairs per second)",
+        results,
+        duration,
+        f"One 'request' is a reserve+release pair of one unit of a random sku among "
+        f"{len(HOT_SKUS)} hot skus in one warehouse, from {CONCURRENCY} concurrent clients.",
+    )
+
+
+if __name__ == "__main__":
+    print(main(float(os.environ.get("BENCH_SECONDS", "5"))))

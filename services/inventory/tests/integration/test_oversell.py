@@ -1,0 +1,164 @@
+"""Many clients at once against the running service on real PostgreSQL: stock is never
+oversold, multi-line reservations are never partial, and no deadlock reaches a caller."""
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from inventory_factories import auth, make_inventory_settings, reserve_body
+from retail_inventory.main import create_app
+from retail_kernel.db import asyncpg_dsn
+from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
+from retail_kernel.testing.servers import threaded_server
+from user_factories import IdentityProvider
+
+CLIENTS = 200
+
+
+@pytest.fixture
+async def inventory_url(
+    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: IdentityProvider
+) -> AsyncIterator[str]:
+    """The Inventory service under uvicorn in a thread, with a pool large enough for a storm."""
+    settings = make_inventory_settings(
+        retail_db.url("inventory"),
+        retail_infra.bootstrap_servers,
+        jwks_url=identity.jwks_url,
+        database_pool_size=30,
+    )
+    server = threaded_server(create_app(settings))
+    base_url = await asyncio.to_thread(server.__enter__)
+    try:
+        yield base_url
+    finally:
+        await asyncio.to_thread(server.__exit__, None, None, None)
+
+
+async def storm(base_url: str, token: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    """Every body posted at once, each on its own connection, released by one signal."""
+    go = asyncio.Event()
+    limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
+
+        async def one(body: dict[str, Any]) -> httpx.Response:
+            await go.wait()
+            return await client.post("/api/v1/inventory/reserve", json=body, headers=auth(token))
+
+        tasks = [asyncio.create_task(one(body)) for body in bodies]
+        await asyncio.sleep(0.1)
+        go.set()
+        return await asyncio.gather(*tasks)
+
+
+async def stock(base_url: str, staff: str, units: Mapping[str, Mapping[str, int]]) -> None:
+    async with httpx.AsyncClient(base_url=base_url, headers=auth(staff)) as client:
+        for code, skus in units.items():
+            created = await client.post(
+                "/api/v1/inventory/warehouses", json={"code": code, "name": code}
+            )
+            assert created.status_code == 201
+            for sku, qty in skus.items():
+                body = {"sku": sku, "warehouse": code, "delta": qty, "reason": "receipt"}
+                assert (await client.post("/api/v1/inventory/adjust", json=body)).status_code == 200
+
+
+async def books(database_url: str) -> dict[str, Any]:
+    """What the database says, straight from the tables."""
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        levels = await connection.fetch(
+            "SELECT sku, warehouse_id, on_hand, reserved FROM stock_levels"
+        )
+        ledger = await connection.fetch(
+            "SELECT sku, warehouse_id, sum(delta) AS total FROM movements"
+            " GROUP BY sku, warehouse_id"
+        )
+        held = await connection.fetch(
+            "SELECT sku, warehouse_id, sum(qty) AS total FROM reservation_lines"
+            " WHERE state = 'held' GROUP BY sku, warehouse_id"
+        )
+        lines = await connection.fetch(
+            "SELECT l.reservation_id, l.sku, l.qty FROM reservation_lines l"
+            " JOIN reservations r ON r.id = l.reservation_id WHERE r.status = 'HELD'"
+        )
+    finally:
+        await connection.close()
+    return {
+        "levels": {(r["sku"], r["warehouse_id"]): (r["on_hand"], r["reserved"]) for r in levels},
+        "ledger": {(r["sku"], r["warehouse_id"]): r["total"] for r in ledger},
+        "held": {(r["sku"], r["warehouse_id"]): r["total"] for r in held},
+        "lines": [(str(r["reservation_id"]), r["sku"], r["qty"]) for r in lines],
+    }
+
+
+def assert_balanced(found: dict[str, Any]) -> None:
+    for key, (on_hand, reserved) in found["levels"].items():
+        assert 0 <= reserved <= on_hand, key
+        assert found["ledger"][key] == on_hand, f"ledger of {key} does not sum to on_hand"
+        assert found["held"].get(key, 0) == reserved, f"holds of {key} do not sum to reserved"
+
+
+class TestOversell:
+    async def test_200_clients_for_20_units_get_exactly_20(
+        self, inventory_url: str, retail_db: ServiceDatabases, identity: IdentityProvider
+    ) -> None:
+        staff = await identity.token("stella", roles=("staff",))
+        saga = await identity.service_token("order-service")
+        await stock(inventory_url, staff, {"BER-1": {"HOT-1": 20}})
+        responses = await storm(
+            inventory_url, saga, [reserve_body({"HOT-1": 1}) for _ in range(CLIENTS)]
+        )
+        assert Counter(r.status_code for r in responses) == {201: 20, 409: CLIENTS - 20}
+        found = await books(retail_db.url("inventory"))
+        assert_balanced(found)
+        assert list(found["levels"].values()) == [(20, 20)]
+
+    async def test_multi_line_orders_over_hot_skus_are_never_partial(
+        self, inventory_url: str, retail_db: ServiceDatabases, identity: IdentityProvider
+    ) -> None:
+        staff = await identity.token("stella", roles=("staff",))
+        saga = await identity.service_token("order-service")
+        hot = ["HOT-1", "HOT-2", "HOT-3"]
+        await stock(
+            inventory_url,
+            staff,
+            {"AMS-1": dict.fromkeys(hot, 10), "BER-1": dict.fromkeys(hot, 10)},
+        )
+        rng = random.Random(7)
+        orders = []
+        for _ in range(CLIENTS):
+            skus = rng.sample(hot, rng.randint(1, 3))
+            orders.append({sku: rng.randint(1, 3) for sku in skus})
+        bodies = [reserve_body(order) for order in orders]
+        responses = await storm(inventory_url, saga, bodies)
+
+        assert {r.status_code for r in responses} <= {201, 409}, [
+            r.text for r in responses if r.status_code not in (201, 409)
+        ]
+        won = {
+            body["reservation_id"]: order
+            for body, order, r in zip(bodies, orders, responses, strict=True)
+            if r.status_code == 201
+        }
+        assert 0 < len(won) < CLIENTS
+        found = await books(retail_db.url("inventory"))
+        assert_balanced(found)
+        held_per_order: dict[str, Counter[str]] = {}
+        for reservation_id, sku, qty in found["lines"]:
+            held_per_order.setdefault(reservation_id, Counter())[sku] += qty
+        assert held_per_order == {rid: Counter(order) for rid, order in won.items()}
+        demanded = Counter[str]()
+        for order in won.values():
+            demanded.update(order)
+        for sku in hot:
+            reserved = sum(r for (s, _), (_, r) in found["levels"].items() if s == sku)
+            assert reserved == demanded[sku] <= 20
+        for response in responses:
+            if response.status_code == 409:
+                assert response.json()["short_lines"], response.text
