@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from retail_kernel.embedded import free_port
+from retail_kernel.registry import installed_services
 
 PASSWORD = "a long enough secret"
 
@@ -19,11 +20,12 @@ PASSWORD = "a long enough secret"
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     home = tmp_path_factory.mktemp("retail-home")
-    user_port = free_port()
+    ports = {name: free_port() for name in installed_services()}
+    user_port = ports["user"]
     env = {
         **os.environ,
+        **{f"RETAIL_{name.upper()}_PORT": str(port) for name, port in ports.items()},
         "RETAIL_BROKER_PORT": str(free_port()),
-        "RETAIL_USER_PORT": str(user_port),
         "RETAIL_USER_BCRYPT_ROUNDS": "4",
     }
     retail = Path(sys.executable).parent / "retail"
@@ -35,7 +37,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     )
     base = f"http://127.0.0.1:{user_port}"
     deadline = time.monotonic() + 90
-    while not _ready(base):
+    while not all(_ready(f"http://127.0.0.1:{port}") for port in ports.values()):
         if process.poll() is not None or time.monotonic() > deadline:
             output = process.stdout.read().decode() if process.stdout else ""
             process.kill()
@@ -81,7 +83,8 @@ def test_status_and_logs_see_the_running_platform(platform: tuple[str, Path]) ->
     logs = subprocess.run(
         [retail, "logs", "user", "--home", str(home)], capture_output=True, text=True, check=True
     )
-    assert "user" in status.stdout
+    for name in installed_services():
+        assert name in status.stdout
     assert "ok" in status.stdout
     assert "service started" in logs.stdout
 

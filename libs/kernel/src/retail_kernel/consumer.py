@@ -36,7 +36,7 @@ Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 
 
 _stopping: set[asyncio.Task[None]] = set()
-STOP_WAIT_SECONDS = 1.0
+STOP_WAIT_SECONDS = 0.25
 
 
 async def _stop_soon(consumer: AIOKafkaConsumer) -> None:

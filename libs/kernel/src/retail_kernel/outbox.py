@@ -8,6 +8,8 @@ several replicas never interleave or double-publish a batch, and keeps published
 
 import asyncio
 import contextlib
+import functools
+import time
 import uuid
 import zlib
 from collections.abc import Sequence
@@ -19,7 +21,8 @@ import structlog
 import uuid_utils.compat as uuid_utils
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import TextClause, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent, EventData
@@ -30,6 +33,8 @@ from retail_kernel.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 
 log = structlog.get_logger("retail.outbox")
 NOTIFY_CHANNEL = "retail_outbox"
+BACKLOG_COUNT_SECONDS = 1.0  # how often the backlog gauge is refreshed (a count per batch is waste)
+COALESCE_SECONDS = 0.005
 
 
 def new_id() -> uuid.UUID:
@@ -63,6 +68,17 @@ def build_event(
     )
 
 
+@functools.cache
+def _insert_and_notify(table: str) -> TextClause:
+    """One round trip: the outbox row, and a NOTIFY the relay receives if the transaction
+    commits (PostgreSQL folds a transaction's identical notifications into one)."""
+    return text(
+        f"WITH added AS (INSERT INTO {table} (id, topic, key, event_type, envelope) "  # noqa: S608 - the model's own table name
+        "VALUES (:id, :topic, :key, :event_type, :envelope) RETURNING id) "
+        "SELECT pg_notify(:channel, '') FROM added"
+    ).bindparams(bindparam("envelope", type_=JSONB))
+
+
 async def add_event(
     session: AsyncSession,
     data: EventData,
@@ -83,17 +99,17 @@ async def add_event(
     event = build_event(
         data, source=source, subject=subject or key, tenant_id=tenant_id, actor=actor
     )
-    session.add(
-        model(
-            id=event.id,
-            topic=data.topic,
-            key=key,
-            event_type=event.type,
-            envelope=event.model_dump(mode="json", exclude_none=True),
-        )
+    await session.execute(
+        _insert_and_notify(model.__tablename__),
+        {
+            "id": event.id,
+            "topic": data.topic,
+            "key": key,
+            "event_type": event.type,
+            "envelope": event.model_dump(mode="json", exclude_none=True),
+            "channel": NOTIFY_CHANNEL,
+        },
     )
-    await session.flush()
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     return event
 
 
@@ -141,6 +157,7 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._lock_key = zlib.crc32(f"outbox:{database.url}".encode())
         self._listener: asyncpg.Connection | None = None
+        self._counted_at = -BACKLOG_COUNT_SECONDS
 
     async def run(self) -> None:
         """Publish until cancelled; survives broker and database outages by retrying."""
@@ -174,6 +191,9 @@ class OutboxRelay:
             # that lands as the wait ends, and a relay that ignores cancel hangs shutdown.
             async with asyncio.timeout(self.poll_seconds):
                 await self._wakeup.wait()
+                # Under load, commits arrive faster than batches: a moment's pause lets one
+                # batch carry the events of many transactions.
+                await asyncio.sleep(COALESCE_SECONDS)
         self._wakeup.clear()
 
     async def _listen(self) -> None:
@@ -200,10 +220,12 @@ class OutboxRelay:
             locked = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
             if not locked:
                 return 0  # another replica is publishing; it will drain the backlog
-            pending = await session.scalar(
-                select(func.count()).where(self.model.published_at.is_(None))
-            )
-            OUTBOX_BACKLOG.set(pending or 0)
+            if time.monotonic() - self._counted_at > BACKLOG_COUNT_SECONDS:
+                pending = await session.scalar(
+                    select(func.count()).where(self.model.published_at.is_(None))
+                )
+                OUTBOX_BACKLOG.set(pending or 0)
+                self._counted_at = time.monotonic()
             rows = (
                 await session.execute(
                     select(self.model.id, self.model.topic, self.model.key, self.model.envelope)

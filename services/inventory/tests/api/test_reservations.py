@@ -193,10 +193,10 @@ class TestExpiry:
         self, client: httpx.AsyncClient, staff: str, saga: str
     ) -> None:
         await stocked(client, staff, {"BER-1": {"SKU-1": 5}})
-        stale = reserve_body({"SKU-1": 4}, ttl_seconds=1)
+        stale = reserve_body({"SKU-1": 4}, ttl_seconds=3)  # long enough to be seen holding
         assert (await post(client, saga, "reserve", stale)).status_code == 201
         assert (await post(client, saga, "reserve", reserve_body({"SKU-1": 3}))).status_code == 409
-        await asyncio.sleep(1.2)
+        await asyncio.sleep(3.2)
         assert (await level(client, staff, "SKU-1"))["BER-1"]["available"] == 5
         fresh = await post(client, saga, "reserve", reserve_body({"SKU-1": 3}))
         assert fresh.status_code == 201, fresh.text

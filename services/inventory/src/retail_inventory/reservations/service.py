@@ -21,7 +21,6 @@ from retail_contracts.inventory import (
     StockReleased,
     StockReserved,
 )
-from retail_inventory.models import Reservation
 from retail_inventory.reservations import domain
 from retail_inventory.reservations.exceptions import (
     AlreadyCommitted,
@@ -29,7 +28,11 @@ from retail_inventory.reservations.exceptions import (
     ReservationMismatch,
     ReservationNotFound,
 )
-from retail_inventory.reservations.repository import ReservationRepository
+from retail_inventory.reservations.repository import (
+    LineRow,
+    ReservationRepository,
+    ReservationRow,
+)
 from retail_inventory.reservations.schemas import ReservationRead, ReserveRequest
 from retail_inventory.stock.domain import Reason
 from retail_inventory.stock.repository import StockChange, StockRepository
@@ -64,12 +67,12 @@ async def reserve(
         "requested": requested,
         "actor": actor,
     }
-    if not await reservations.claim(values, request.ttl_seconds or default_ttl):
+    reservation = await reservations.claim(values, request.ttl_seconds or default_ttl)
+    if reservation is None:
         first = await _existing(session, tenant_id, request.reservation_id, request.order_id)
         if first.requested != requested:
             raise ReservationMismatch()
         return Outcome(await read(session, first), changed=False)
-    reservation = await _locked(reservations, request.reservation_id)
     stock = StockRepository(session)
     skus = list(wanted)
     rows = await _stock(stock, tenant_id, skus)
@@ -78,13 +81,18 @@ async def reserve(
         rows = await _stock(stock, tenant_id, skus)
         short = domain.shortages(wanted, rows)
     if short:
-        await reservations.set_status(
+        reservation = await reservations.set_status(
             reservation, "FAILED", short_lines=[line.model_dump() for line in short]
         )
+        answer = _answer(reservation, [])
     else:
-        await _hold(session, reservation, domain.allocate(wanted, rows))
-    answer = await read(session, reservation)
-    await _publish(session, reservation, answer)
+        picks = domain.allocate(wanted, rows)
+        await _hold(session, reservation, picks)
+        answer = _answer(
+            reservation,
+            [HeldLine(sku=pick.sku, warehouse=pick.warehouse_code, qty=pick.qty) for pick in picks],
+        )
+    await publish_answer(session, tenant_id, answer)
     return Outcome(answer, changed=True)
 
 
@@ -96,25 +104,14 @@ async def _stock(stock: StockRepository, tenant_id: str, skus: Sequence[str]) ->
 
 
 async def _hold(
-    session: AsyncSession, reservation: Reservation, picks: Sequence[domain.Pick]
+    session: AsyncSession, reservation: ReservationRow, picks: Sequence[domain.Pick]
 ) -> None:
     tenant = reservation.tenant_id
     await StockRepository(session).apply(
         tenant, [StockChange(pick.sku, pick.warehouse_id, reserved=pick.qty) for pick in picks]
     )
     await ReservationRepository(session).add_lines(
-        [
-            {
-                "reservation_id": reservation.id,
-                "tenant_id": tenant,
-                "sku": pick.sku,
-                "warehouse_id": pick.warehouse_id,
-                "qty": pick.qty,
-                "expires_at": reservation.expires_at,
-                "state": "held",
-            }
-            for pick in picks
-        ]
+        reservation, [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks]
     )
     await evaluate_thresholds(session, tenant, sorted({pick.sku for pick in picks}))
 
@@ -144,9 +141,10 @@ async def release(
         raise AlreadyCommitted()
     if reservation.status != "HELD":
         return Outcome(await read(session, reservation), changed=False)
-    await _let_go(session, reservation, "RELEASED")
-    answer = await read(session, reservation)
-    await _publish(session, reservation, answer)
+    lines = await reservations.lines(reservation.id, lock_stock=True)
+    reservation = await _let_go(session, reservation, "RELEASED")
+    answer = _answer(reservation, _held(lines))
+    await publish_answer(session, tenant_id, answer)
     return Outcome(answer, changed=True)
 
 
@@ -163,12 +161,11 @@ async def commit(
         return Outcome(await read(session, reservation), changed=False)
     if reservation.status != "HELD":
         raise CannotCommit(REFUSALS[reservation.status])
-    lines = await reservations.lines(reservation.id)
-    stock = StockRepository(session)
-    await stock.lock_rows(tenant_id, [(line.sku, line.warehouse_id) for line in lines])
+    lines = await reservations.lines(reservation.id, lock_stock=True)
     if await reservations.unexpired_held_count(reservation.id) != len(lines):
-        await _expire_locked(session, reservation)
+        await _expire_locked(session, reservation, lines)
         raise CannotCommit("expired")
+    stock = StockRepository(session)
     shipped = await reservations.move_held_lines(reservation.id, "committed")
     results = await stock.apply(
         tenant_id,
@@ -193,58 +190,49 @@ async def commit(
             for sku, warehouse, qty in shipped
         ]
     )
-    await reservations.set_status(reservation, "COMMITTED")
-    answer = await read(session, reservation)
-    await _publish(session, reservation, answer)
+    reservation = await reservations.set_status(reservation, "COMMITTED")
+    answer = _answer(reservation, _held(lines))
+    await publish_answer(session, tenant_id, answer)
     return Outcome(answer, changed=True)
 
 
 async def expire_next(session: AsyncSession) -> bool:
     """Expire one held reservation past its expiry (skipping any another sweeper holds)."""
-    reservation = await ReservationRepository(session).next_expired()
+    reservations = ReservationRepository(session)
+    reservation = await reservations.next_expired()
     if reservation is None:
         return False
-    lines = await ReservationRepository(session).lines(reservation.id)
-    await StockRepository(session).lock_rows(
-        reservation.tenant_id, [(line.sku, line.warehouse_id) for line in lines]
-    )
-    await _expire_locked(session, reservation)
+    lines = await reservations.lines(reservation.id, lock_stock=True)
+    await _expire_locked(session, reservation, lines)
     return True
 
 
-async def _expire_locked(session: AsyncSession, reservation: Reservation) -> None:
-    await _let_go(session, reservation, "EXPIRED", locked=True)
-    await _publish(session, reservation, await read(session, reservation))
+async def _expire_locked(
+    session: AsyncSession, reservation: ReservationRow, lines: Sequence[LineRow]
+) -> None:
+    expired = await _let_go(session, reservation, "EXPIRED")
+    await publish_answer(session, expired.tenant_id, _answer(expired, _held(lines)))
 
 
 async def _let_go(
-    session: AsyncSession, reservation: Reservation, status: str, *, locked: bool = False
-) -> None:
-    """Return the still-held units to stock (lapsed ones were returned already)."""
+    session: AsyncSession, reservation: ReservationRow, status: str
+) -> ReservationRow:
+    """Return the still-held units to stock (lapsed ones were returned already). The caller
+    holds the reservation's stock rows."""
     reservations, stock = ReservationRepository(session), StockRepository(session)
     tenant = reservation.tenant_id
-    if not locked:
-        lines = await reservations.lines(reservation.id)
-        await stock.lock_rows(tenant, [(line.sku, line.warehouse_id) for line in lines])
     freed = await reservations.move_held_lines(reservation.id, "released")
     if freed:
         await stock.apply(
             tenant, [StockChange(sku, warehouse, reserved=-qty) for sku, warehouse, qty in freed]
         )
         await evaluate_thresholds(session, tenant, sorted({sku for sku, _, _ in freed}))
-    await reservations.set_status(reservation, status)
-
-
-async def _locked(reservations: ReservationRepository, reservation_id: UUID) -> Reservation:
-    reservation = await reservations.locked(reservation_id)
-    if reservation is None:
-        raise AssertionError("a claimed reservation id must exist")
-    return reservation
+    return await reservations.set_status(reservation, status)
 
 
 async def _existing(
     session: AsyncSession, tenant_id: str, reservation_id: UUID, order_id: UUID
-) -> Reservation:
+) -> ReservationRow:
     first = await ReservationRepository(session).get(reservation_id)
     if first is None:
         raise AssertionError("a claimed reservation id must exist")
@@ -263,13 +251,21 @@ async def get_reservation(
     return await read(session, reservation)
 
 
-async def read(session: AsyncSession, reservation: Reservation) -> ReservationRead:
+async def read(session: AsyncSession, reservation: ReservationRow) -> ReservationRead:
     lines = await ReservationRepository(session).lines(reservation.id)
+    return _answer(reservation, _held(lines))
+
+
+def _held(lines: Sequence[LineRow]) -> list[HeldLine]:
+    return [HeldLine(sku=line.sku, warehouse=line.warehouse_code, qty=line.qty) for line in lines]
+
+
+def _answer(reservation: ReservationRow, lines: list[HeldLine]) -> ReservationRead:
     return ReservationRead(
         reservation_id=reservation.id,
         order_id=reservation.order_id,
         status=reservation.status,
-        lines=[HeldLine(sku=line.sku, warehouse=line.code, qty=line.qty) for line in lines],
+        lines=lines,
         short_lines=(
             [ShortLine.model_validate(line) for line in reservation.short_lines]
             if reservation.short_lines is not None
@@ -308,9 +304,3 @@ async def publish_answer(session: AsyncSession, tenant_id: str, answer: Reservat
         subject=str(answer.reservation_id),
         tenant_id=tenant_id,
     )
-
-
-async def _publish(
-    session: AsyncSession, reservation: Reservation, answer: ReservationRead
-) -> None:
-    await publish_answer(session, reservation.tenant_id, answer)

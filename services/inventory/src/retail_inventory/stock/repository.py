@@ -64,6 +64,26 @@ _LAPSE_EXPIRED = text(
 )
 
 
+_LOCK_SKUS = text(
+    """
+    SELECT s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
+    FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
+    WHERE s.tenant_id = :tenant AND s.sku = ANY(CAST(:skus AS text[]))
+    ORDER BY s.sku, s.warehouse_id
+    FOR UPDATE OF s
+    """
+)
+_LOCK_THRESHOLDS = text(
+    """
+    SELECT t.id, t.sku, t.warehouse_id, w.code, t.threshold, t.low
+    FROM thresholds t LEFT JOIN warehouses w ON w.id = t.warehouse_id
+    WHERE t.tenant_id = :tenant AND t.sku = ANY(CAST(:skus AS text[]))
+    ORDER BY t.id
+    FOR UPDATE OF t
+    """
+)
+
+
 class StockRepository(RepositoryBase[StockLevel]):
     model = StockLevel
 
@@ -71,19 +91,7 @@ class StockRepository(RepositoryBase[StockLevel]):
         self, tenant_id: str, skus: Sequence[str]
     ) -> Sequence[Row[str, UUID, str, int, int]]:
         """Every warehouse's row of these skus, locked in the global order."""
-        result = await self.session.execute(
-            select(
-                StockLevel.sku,
-                StockLevel.warehouse_id,
-                Warehouse.code,
-                StockLevel.on_hand,
-                StockLevel.reserved,
-            )
-            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-            .where(StockLevel.tenant_id == tenant_id, StockLevel.sku.in_(skus))
-            .order_by(StockLevel.sku, StockLevel.warehouse_id)
-            .with_for_update(of=StockLevel)
-        )
+        result = await self.session.execute(_LOCK_SKUS, {"tenant": tenant_id, "skus": list(skus)})
         return result.all()
 
     async def lock_rows(self, tenant_id: str, keys: Sequence[tuple[str, UUID]]) -> None:
@@ -183,16 +191,9 @@ class StockRepository(RepositoryBase[StockLevel]):
 
     async def lock_thresholds(self, tenant_id: str, skus: Sequence[str]) -> list[ThresholdState]:
         result = await self.session.execute(
-            select(Threshold, Warehouse.code)
-            .outerjoin(Warehouse, Warehouse.id == Threshold.warehouse_id)
-            .where(Threshold.tenant_id == tenant_id, Threshold.sku.in_(skus))
-            .order_by(Threshold.id)
-            .with_for_update(of=Threshold)
+            _LOCK_THRESHOLDS, {"tenant": tenant_id, "skus": list(skus)}
         )
-        return [
-            ThresholdState(t.id, t.sku, t.warehouse_id, code, t.threshold, t.low)
-            for t, code in result
-        ]
+        return [ThresholdState(*row) for row in result.all()]
 
     async def available_by_row(
         self, tenant_id: str, skus: Sequence[str]
