@@ -129,6 +129,16 @@ class TestCommands:
             {"sku": "SKU-1", "requested": 9, "available": 3}
         ]
 
+        # A release that overtook its reserve (the saga timed out first): the reserve holds nothing.
+        late_order, late = uuid.uuid4(), uuid.uuid4()
+        late_ids = {"reservation_id": late, "order_id": late_order}
+        await send(producer, command(ReleaseStock(**late_ids)), late_order)
+        late_reserve = ReserveStock(**late_ids, lines=[LineRequest(sku="SKU-1", qty=1)])
+        await send(producer, command(late_reserve), late_order)
+        late_answers = await probe.events(count=2, timeout=20, subjects={str(late)})
+        assert types(late_answers) == ["released.v1", "released.v1"]
+        assert (await level(client, staff, "SKU-1"))["BER-1"]["reserved"] == 0
+
     async def test_a_command_that_cannot_be_understood_is_dead_lettered(
         self,
         listening: FastAPI,

@@ -70,7 +70,11 @@ async def reserve(
     reservation = await reservations.claim(values, request.ttl_seconds or default_ttl)
     if reservation is None:
         first = await _existing(session, tenant_id, request.reservation_id, request.order_id)
-        if first.requested != requested:
+        # A saga's release may have come first and left an empty released record: the late
+        # reserve is answered with that, and holds nothing.
+        if first.requested != requested and not (
+            first.status == "RELEASED" and not first.requested
+        ):
             raise ReservationMismatch()
         return Outcome(await read(session, first), changed=False)
     stock = StockRepository(session)
