@@ -5,9 +5,9 @@ Allocation strategy (documented in ``docs/inventory.md``):
 1. If any line cannot be served by all warehouses together, nothing is held: the answer lists
    every short line with what was available.
 2. Otherwise warehouses are chosen greedily to use as few as possible: take the warehouse that
-   can serve the most remaining lines *in full* (ties: the one with more units of those lines,
-   then the lower warehouse code) and give it those lines; repeat. A single warehouse that can
-   serve the whole order is therefore always chosen alone.
+   can serve the most remaining lines *in full* (ties: the one with more of those skus
+   available, then the lower warehouse code) and give it those lines; repeat. A single
+   warehouse that can serve the whole order is therefore always chosen alone.
 3. Lines that no single warehouse can serve in full are split, taking from the warehouses with
    the most available first (ties: lower code).
 """
@@ -92,8 +92,8 @@ def _best_warehouse(
             if sku in remaining and row.available >= remaining[sku]
         }
         if full:
-            units = sum(remaining[sku] for sku in full)
-            candidates.append(((-len(full), -units, code), full))
+            stocked = sum(row.available for row in full.values())
+            candidates.append(((-len(full), -stocked, code), full))
     if not candidates:
         return None
     return min(candidates, key=lambda candidate: candidate[0])[1]
