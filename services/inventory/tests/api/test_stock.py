@@ -239,3 +239,38 @@ class TestLevels:
             if cursor is None:
                 break
         assert seen == [f"SKU-{index}" for index in range(5)]
+
+
+class TestThresholds:
+    async def test_a_warehouse_threshold_watches_that_warehouse_only(
+        self, client: httpx.AsyncClient, staff: str
+    ) -> None:
+        await create_warehouse(client, staff, "BER-1")
+        await create_warehouse(client, staff, "AMS-1")
+        await receive(client, staff, "SKU-1", "BER-1", 3)
+        await receive(client, staff, "SKU-1", "AMS-1", 30)
+        overall = await client.put(
+            "/api/v1/inventory/thresholds",
+            json={"sku": "SKU-1", "threshold": 10},
+            headers=auth(staff),
+        )
+        berlin = await client.put(
+            "/api/v1/inventory/thresholds",
+            json={"sku": "SKU-1", "warehouse": "BER-1", "threshold": 5},
+            headers=auth(staff),
+        )
+        assert (overall.json()["available"], overall.json()["low"]) == (33, False)
+        assert (berlin.json()["available"], berlin.json()["low"]) == (3, True)
+        levels = await level(client, staff, "SKU-1")
+        assert levels["BER-1"]["low_stock_threshold"] == 5
+        assert levels["AMS-1"]["low_stock_threshold"] == 10
+
+    async def test_thresholds_name_a_known_warehouse_and_are_staff_only(
+        self, client: httpx.AsyncClient, staff: str, saga: str
+    ) -> None:
+        body = {"sku": "SKU-1", "warehouse": "NOPE", "threshold": 5}
+        unknown = await client.put("/api/v1/inventory/thresholds", json=body, headers=auth(staff))
+        assert unknown.status_code == 422
+        body.pop("warehouse")
+        forbidden = await client.put("/api/v1/inventory/thresholds", json=body, headers=auth(saga))
+        assert forbidden.status_code == 403
