@@ -1,0 +1,29 @@
+"""Payment service settings (environment prefix ``RETAIL_PAYMENT_``)."""
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from retail_kernel.settings import DEV_SECRET_PREFIX, BaseServiceSettings
+
+
+class PaymentSettings(BaseServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="RETAIL_PAYMENT_", extra="ignore")
+
+    service_name: ClassVar[str] = "payment"
+
+    port: int = 8005
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/retail_payment"
+    default_provider: Literal["fake", "stripe", "paypal"] = "fake"
+    # Active Stripe webhook signing secrets, comma-separated: several during a rotation.
+    stripe_webhook_secrets: SecretStr = SecretStr(f"{DEV_SECRET_PREFIX}whsec")
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    webhook_max_future_seconds: int = Field(default=60, ge=0, le=3600)
+
+    def stripe_secrets(self) -> list[str]:
+        return [
+            s.strip()
+            for s in self.stripe_webhook_secrets.get_secret_value().split(",")
+            if s.strip()
+        ]
