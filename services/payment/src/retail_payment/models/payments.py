@@ -88,9 +88,11 @@ class ProviderCall(Base):
     idempotency key the provider sees: a call re-driven after a crash reuses it."""
 
     __tablename__ = "provider_calls"
+    __table_args__ = (Index("ix_provider_calls_order", "tenant_id", "order_id", "operation"),)
 
     idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    payment_id: Mapped[UUID]
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[UUID]
     operation: Mapped[str] = mapped_column(String(16))
     attempt: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

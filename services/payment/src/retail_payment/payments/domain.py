@@ -2,7 +2,7 @@
 
 ``PENDING`` (waiting for the customer's asynchronous confirmation, e.g. 3-D Secure)
 ``→ AUTHORIZED → CAPTURED → PARTIALLY_REFUNDED → REFUNDED``; ``AUTHORIZED → VOIDED``;
-``PENDING → FAILED``. Nothing moves backwards: a late or repeated provider event that would
+``PENDING → FAILED | VOIDED``. Nothing moves backwards: a late or repeated provider event that would
 (``succeeded`` after ``refunded``) is ignored.
 """
 
@@ -20,7 +20,7 @@ class Status(StrEnum):
 
 
 ALLOWED: dict[Status, frozenset[Status]] = {
-    Status.PENDING: frozenset({Status.AUTHORIZED, Status.FAILED}),
+    Status.PENDING: frozenset({Status.AUTHORIZED, Status.FAILED, Status.VOIDED}),
     Status.AUTHORIZED: frozenset({Status.CAPTURED, Status.VOIDED}),
     Status.CAPTURED: frozenset({Status.PARTIALLY_REFUNDED, Status.REFUNDED}),
     Status.PARTIALLY_REFUNDED: frozenset({Status.PARTIALLY_REFUNDED, Status.REFUNDED}),

@@ -1,0 +1,43 @@
+"""The Payment service app: ``uvicorn retail_payment.main:create_app --factory``."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from retail_kernel.app import ServiceSpec, create_service_app
+from retail_payment.config import PaymentSettings
+from retail_payment.consumers import payment_commands
+from retail_payment.models import Inbox, Outbox
+from retail_payment.payments.endpoints import router as payments_router
+from retail_payment.providers.fake import FakeProvider
+from retail_payment.providers.registry import Providers
+from retail_payment.webhooks.endpoints import router as webhooks_router
+
+
+def create_app(settings: PaymentSettings | None = None) -> FastAPI:
+    settings = settings or PaymentSettings()
+    providers = Providers()
+
+    @asynccontextmanager
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_async_engine(settings.database_url, pool_size=5, max_overflow=5)
+        providers.engine = engine
+        providers.by_name["fake"] = FakeProvider(engine)
+        app.state.providers = providers
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    spec = ServiceSpec(
+        title="Retail Payment service",
+        description="Payments for orders: authorize, capture, void, refund; provider webhooks.",
+        routers=[payments_router, webhooks_router],
+        outbox_model=Outbox,
+        inbox_model=Inbox,
+        consumers=[payment_commands(providers, settings.default_provider)],
+        extra_lifespan=resources,
+    )
+    return create_service_app(settings, spec)

@@ -1,0 +1,79 @@
+"""Provider webhooks: stored once per provider event id, then applied only forwards."""
+
+import json
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from retail_kernel.errors import BadRequest
+from retail_payment.models import WebhookEvent
+from retail_payment.payments import service
+from retail_payment.payments.domain import Status
+from retail_payment.payments.repository import PaymentRepository
+
+# Stripe event type → the state it reports (PaymentIntents with manual capture).
+STRIPE_STATES = {
+    "payment_intent.amount_capturable_updated": Status.AUTHORIZED,
+    "payment_intent.succeeded": Status.CAPTURED,
+    "payment_intent.canceled": Status.VOIDED,
+    "payment_intent.payment_failed": Status.FAILED,
+    "charge.refunded": Status.REFUNDED,
+}
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    """The event, once its signature is known to be good."""
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise BadRequest("the webhook body is not JSON") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        raise BadRequest("the webhook body is not an event")
+    if not isinstance(event.get("type"), str) or not isinstance(event.get("data"), dict):
+        raise BadRequest("the webhook body is not an event")
+    return event
+
+
+async def receive_stripe(session: AsyncSession, event: dict[str, Any]) -> str:
+    """Store the event (once per id) and apply it; returns what happened."""
+    stored = await session.scalar(
+        insert(WebhookEvent)
+        .values(provider="stripe", event_id=event["id"], event_type=event["type"], payload=event)
+        .on_conflict_do_nothing()
+        .returning(WebhookEvent.event_id)
+    )
+    if stored is None:
+        return "duplicate"
+    target = STRIPE_STATES.get(event["type"])
+    obj = event["data"].get("object")
+    if target is None or not isinstance(obj, dict):
+        return "ignored"
+    ref = obj.get("payment_intent") if event["type"].startswith("charge.") else obj.get("id")
+    payment = await PaymentRepository(session).by_ref(str(ref)) if ref else None
+    if payment is None:
+        return "unknown payment"
+    values = _values(target, obj, payment.amount, payment.captured_amount)
+    if target is Status.REFUNDED and values["refunded_amount"] < payment.captured_amount:
+        target = Status.PARTIALLY_REFUNDED
+    if target is Status.REFUNDED and values["refunded_amount"] <= payment.refunded_amount:
+        return "stale"
+    applied = await service.apply_provider_report(
+        session, payment, target, source=f"webhook:stripe:{event['id']}", **values
+    )
+    return "applied" if applied else "stale"
+
+
+def _values(target: Status, obj: dict[str, Any], amount: int, captured: int) -> dict[str, Any]:
+    if target is Status.CAPTURED:
+        received = obj.get("amount_received")
+        return {"captured_amount": received if isinstance(received, int) else amount}
+    if target is Status.REFUNDED:
+        refunded = obj.get("amount_refunded")
+        return {
+            "refunded_amount": min(refunded if isinstance(refunded, int) else captured, captured)
+        }
+    if target is Status.FAILED:
+        error = obj.get("last_payment_error") or {}
+        return {"failure_reason": str(error.get("code", "payment_failed"))[:200]}
+    return {}

@@ -1,0 +1,1 @@
+from payment_fixtures import *  # noqa: F403

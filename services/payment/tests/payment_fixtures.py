@@ -1,0 +1,40 @@
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from payment_factories import make_payment_settings
+from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
+from retail_payment.config import PaymentSettings
+from retail_payment.main import create_app
+from user_factories import IdentityProvider
+from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
+
+
+@pytest.fixture
+def payment_settings(
+    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: IdentityProvider
+) -> PaymentSettings:
+    return make_payment_settings(
+        retail_db.url("payment"), retail_infra.bootstrap_servers, jwks_url=identity.jwks_url
+    )
+
+
+@pytest.fixture
+async def app(payment_settings: PaymentSettings) -> AsyncIterator[FastAPI]:
+    application = create_app(payment_settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://payment.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def admin(identity: IdentityProvider) -> str:
+    return await identity.token("ada", roles=("admin",))
