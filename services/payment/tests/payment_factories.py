@@ -53,7 +53,12 @@ async def authorize(
     )
     async with app.state.database.transaction() as session:
         outcome = await service.authorize(
-            session, app.state.providers, tenant, command, default_provider="fake", source="test"
+            session,
+            app.state.providers,
+            tenant,
+            command,
+            default_provider=app.state.settings.default_provider,
+            source="test",
         )
     return await reload(app, outcome.payment.id, tenant)
 

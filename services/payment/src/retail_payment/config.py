@@ -16,6 +16,10 @@ class PaymentSettings(BaseServiceSettings):
     port: int = 8005
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/retail_payment"
     default_provider: Literal["fake", "stripe", "paypal"] = "fake"
+    # Stripe is offered when a secret key is set; the base URL is for test doubles.
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base: str | None = None
+    provider_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Active Stripe webhook signing secrets, comma-separated: several during a rotation.
     stripe_webhook_secrets: SecretStr = SecretStr(f"{DEV_SECRET_PREFIX}whsec")
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)

@@ -13,6 +13,7 @@ from retail_payment.models import Inbox, Outbox
 from retail_payment.payments.endpoints import router as payments_router
 from retail_payment.providers.fake import FakeProvider
 from retail_payment.providers.registry import Providers
+from retail_payment.providers.stripe import StripeProvider
 from retail_payment.webhooks.endpoints import router as webhooks_router
 
 
@@ -25,6 +26,12 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         engine = create_async_engine(settings.database_url, pool_size=5, max_overflow=5)
         providers.engine = engine
         providers.by_name["fake"] = FakeProvider(engine)
+        if settings.stripe_api_key is not None:
+            providers.by_name["stripe"] = StripeProvider(
+                settings.stripe_api_key.get_secret_value(),
+                api_base=settings.stripe_api_base,
+                timeout=settings.provider_timeout_seconds,
+            )
         app.state.providers = providers
         try:
             yield
