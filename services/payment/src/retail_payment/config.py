@@ -20,6 +20,9 @@ class PaymentSettings(BaseServiceSettings):
     stripe_api_key: SecretStr | None = None
     stripe_api_base: str | None = None
     provider_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Where the fake provider sends its (Stripe-format) confirmation webhooks: this service.
+    fake_webhook_url: str = "http://127.0.0.1:8005/api/v1/payments/webhooks/stripe"
+    fake_confirm_seconds: float = Field(default=0.5, ge=0, le=60)
     # Active Stripe webhook signing secrets, comma-separated: several during a rotation.
     stripe_webhook_secrets: SecretStr = SecretStr(f"{DEV_SECRET_PREFIX}whsec")
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)

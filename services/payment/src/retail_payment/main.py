@@ -3,6 +3,8 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
+import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -11,10 +13,12 @@ from retail_payment.config import PaymentSettings
 from retail_payment.consumers import payment_commands
 from retail_payment.models import Inbox, Outbox
 from retail_payment.payments.endpoints import router as payments_router
-from retail_payment.providers.fake import FakeProvider
+from retail_payment.providers.fake import Deliver, FakeProvider
 from retail_payment.providers.registry import Providers
 from retail_payment.providers.stripe import StripeProvider
 from retail_payment.webhooks.endpoints import router as webhooks_router
+
+log = structlog.get_logger("retail.payment")
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:
@@ -25,7 +29,13 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         engine = create_async_engine(settings.database_url, pool_size=5, max_overflow=5)
         providers.engine = engine
-        providers.by_name["fake"] = FakeProvider(engine)
+        fake = FakeProvider(
+            engine,
+            deliver=_deliver_to(app, settings.fake_webhook_url),
+            webhook_secret=settings.stripe_secrets()[0],
+            confirm_after=settings.fake_confirm_seconds,
+        )
+        providers.by_name["fake"] = fake
         if settings.stripe_api_key is not None:
             providers.by_name["stripe"] = StripeProvider(
                 settings.stripe_api_key.get_secret_value(),
@@ -36,6 +46,7 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await fake.close()
             await engine.dispose()
 
     spec = ServiceSpec(
@@ -48,3 +59,13 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         extra_lifespan=resources,
     )
     return create_service_app(settings, spec)
+
+
+def _deliver_to(app: FastAPI, url: str) -> Deliver:
+    async def deliver(body: bytes, headers: dict[str, str]) -> None:
+        try:
+            await app.state.http.post(url, content=body, headers=headers, timeout=10)
+        except httpx.HTTPError:
+            log.warning("the fake provider could not deliver its webhook", url=url)
+
+    return deliver
