@@ -19,6 +19,11 @@ class PaymentSettings(BaseServiceSettings):
     # Stripe is offered when a secret key is set; the base URL is for test doubles.
     stripe_api_key: SecretStr | None = None
     stripe_api_base: str | None = None
+    # PayPal is offered when client credentials are set.
+    paypal_client_id: str | None = None
+    paypal_client_secret: SecretStr | None = None
+    paypal_api_base: str = "https://api-m.sandbox.paypal.com"
+    paypal_webhook_id: str | None = None
     provider_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Where the fake provider sends its (Stripe-format) confirmation webhooks: this service.
     fake_webhook_url: str = "http://127.0.0.1:8005/api/v1/payments/webhooks/stripe"

@@ -14,6 +14,7 @@ from retail_payment.consumers import payment_commands
 from retail_payment.models import Inbox, Outbox
 from retail_payment.payments.endpoints import router as payments_router
 from retail_payment.providers.fake import Deliver, FakeProvider
+from retail_payment.providers.paypal import PayPalProvider
 from retail_payment.providers.registry import Providers
 from retail_payment.providers.stripe import StripeProvider
 from retail_payment.webhooks.endpoints import router as webhooks_router
@@ -40,6 +41,14 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
             providers.by_name["stripe"] = StripeProvider(
                 settings.stripe_api_key.get_secret_value(),
                 api_base=settings.stripe_api_base,
+                timeout=settings.provider_timeout_seconds,
+            )
+        if settings.paypal_client_id and settings.paypal_client_secret is not None:
+            providers.by_name["paypal"] = PayPalProvider(
+                app.state.http,
+                api_base=settings.paypal_api_base,
+                client_id=settings.paypal_client_id,
+                client_secret=settings.paypal_client_secret.get_secret_value(),
                 timeout=settings.provider_timeout_seconds,
             )
         app.state.providers = providers

@@ -4,7 +4,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from stripe_fake import StripeState, create_stripe_fake
 
 from payment_factories import authorize, capture, make_payment_settings, reload
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
@@ -13,6 +12,7 @@ from retail_payment.main import create_app
 from retail_payment.payments import service
 from retail_payment.providers.base import ProviderUnavailable
 from retail_payment.providers.stripe import StripeProvider
+from stripe_fake import StripeState, create_stripe_fake
 
 KEY = "sk_test_fake"
 

@@ -141,11 +141,19 @@ async def capture(
     provider = providers.get(payment.provider)
     key = await _call_key(session, providers, tenant_id, order_id, "capture")
     ref, amount = str(payment.provider_ref), payment.amount
-    await _call(
+    result = await _call(
         session, payment.provider, key, lambda: provider.capture(ref=ref, amount=amount, key=key)
     )
+    # Refunds act on what the capture made (PayPal's capture id; Stripe's intent stays).
     await _move(
-        session, payment, Status.CAPTURED, "capture", amount, source, captured_amount=amount
+        session,
+        payment,
+        Status.CAPTURED,
+        "capture",
+        amount,
+        source,
+        captured_amount=amount,
+        provider_ref=result.ref,
     )
     return Outcome(to_read(payment), changed=True)
 

@@ -4,9 +4,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 
 from retail_kernel.db import SessionDep
-from retail_kernel.errors import BadRequest
+from retail_kernel.errors import BadRequest, NotFound, ServiceUnavailable
 from retail_kernel.openapi import problem_responses
-from retail_payment.deps import SettingsDep
+from retail_payment.deps import ProvidersDep, SettingsDep
+from retail_payment.providers.base import ProviderUnavailable
+from retail_payment.providers.paypal import PayPalProvider
 from retail_payment.webhooks import service, stripe_signature
 
 router = APIRouter(prefix="/api/v1/payments/webhooks", tags=["webhooks"])
@@ -34,3 +36,33 @@ async def stripe_webhook(
         raise BadRequest(f"signature rejected: {exc}") from exc
     outcome = await service.receive_stripe(session, service.parse(body))
     return {"status": outcome}
+
+
+PAYPAL_HEADERS = (
+    "paypal-transmission-id",
+    "paypal-transmission-time",
+    "paypal-transmission-sig",
+    "paypal-cert-url",
+    "paypal-auth-algo",
+)
+
+
+@router.post("/paypal", responses=problem_responses(400, 404, 503))
+async def paypal_webhook(
+    request: Request, session: SessionDep, settings: SettingsDep, providers: ProvidersDep
+) -> dict[str, str]:
+    """A PayPal event, accepted only when PayPal confirms its transmission signature."""
+    headers = {name: request.headers.get(name, "") for name in PAYPAL_HEADERS}
+    if not all(headers.values()):
+        raise BadRequest("missing PayPal transmission headers")
+    paypal = providers.by_name.get("paypal")
+    if not isinstance(paypal, PayPalProvider) or not settings.paypal_webhook_id:
+        raise NotFound("PayPal is not configured")
+    event = service.parse_paypal(await request.body())
+    try:
+        genuine = await paypal.verify_webhook(headers, event, settings.paypal_webhook_id)
+    except ProviderUnavailable as exc:
+        raise ServiceUnavailable("PayPal cannot verify the webhook now; retry") from exc
+    if not genuine:
+        raise BadRequest("signature rejected by PayPal")
+    return {"status": await service.receive_paypal(session, event)}

@@ -77,3 +77,56 @@ def _values(target: Status, obj: dict[str, Any], amount: int, captured: int) -> 
         error = obj.get("last_payment_error") or {}
         return {"failure_reason": str(error.get("code", "payment_failed"))[:200]}
     return {}
+
+
+# PayPal event type → the state it reports.
+PAYPAL_STATES = {
+    "PAYMENT.AUTHORIZATION.CREATED": Status.AUTHORIZED,
+    "PAYMENT.AUTHORIZATION.VOIDED": Status.VOIDED,
+    "PAYMENT.CAPTURE.COMPLETED": Status.CAPTURED,
+}
+
+
+def parse_paypal(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise BadRequest("the webhook body is not JSON") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        raise BadRequest("the webhook body is not an event")
+    if not isinstance(event.get("event_type"), str) or not isinstance(event.get("resource"), dict):
+        raise BadRequest("the webhook body is not an event")
+    return event
+
+
+async def receive_paypal(session: AsyncSession, event: dict[str, Any]) -> str:
+    """Store a verified PayPal event (once per id) and apply it forwards only."""
+    stored = await session.scalar(
+        insert(WebhookEvent)
+        .values(
+            provider="paypal", event_id=event["id"], event_type=event["event_type"], payload=event
+        )
+        .on_conflict_do_nothing()
+        .returning(WebhookEvent.event_id)
+    )
+    if stored is None:
+        return "duplicate"
+    target = PAYPAL_STATES.get(event["event_type"])
+    if target is None:
+        return "ignored"
+    resource = event["resource"]
+    related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
+    repository = PaymentRepository(session)
+    payment = None
+    for ref in (resource.get("id"), related.get("authorization_id")):
+        if isinstance(ref, str) and (payment := await repository.by_ref(ref)) is not None:
+            break
+    if payment is None:
+        return "unknown payment"
+    values: dict[str, Any] = {}
+    if target is Status.CAPTURED:
+        values = {"captured_amount": payment.amount, "provider_ref": resource.get("id")}
+    applied = await service.apply_provider_report(
+        session, payment, target, source=f"webhook:paypal:{event['id']}", **values
+    )
+    return "applied" if applied else "stale"
