@@ -90,7 +90,7 @@ def create_paypal_fake(  # noqa: PLR0915 - one app, its routes in one closure
             }
         )
 
-    @app.api_route("/{path:path}", methods=["POST"])
+    @app.api_route("/{path:path}", methods=["GET", "POST"])
     async def api(path: str, request: Request) -> Response:
         auth = request.headers.get("Authorization", "")
         if auth.removeprefix("Bearer ") not in tokens:
@@ -122,7 +122,7 @@ def create_paypal_fake(  # noqa: PLR0915 - one app, its routes in one closure
             else Response(status_code=status)
         )
 
-    def route(parts: list[str], payload: dict[str, Any]) -> tuple[int, Any]:  # noqa: PLR0911
+    def route(parts: list[str], payload: dict[str, Any]) -> tuple[int, Any]:  # noqa: PLR0911, PLR0912
         match parts:
             case ["v2", "checkout", "orders"]:
                 created: dict[str, Any] = {
@@ -187,13 +187,28 @@ def create_paypal_fake(  # noqa: PLR0915 - one app, its routes in one closure
                         "name": "RESOURCE_NOT_FOUND",
                         "message": "The specified resource does not exist.",
                     }
+                capture = state.captures[capture_id]
+                value = payload.get("amount", capture["amount"])["value"]
+                units, _, cents = value.partition(".")
+                minor = int(units) * 100 + int((cents + "00")[:2])
+                capture["refunded"] = capture.get("refunded", 0) + minor
+                total_units, _, total_cents = capture["amount"]["value"].partition(".")
+                total = int(total_units) * 100 + int((total_cents + "00")[:2])
+                capture["status"] = (
+                    "REFUNDED" if capture["refunded"] >= total else "PARTIALLY_REFUNDED"
+                )
                 refund = {
                     "id": secrets.token_hex(8).upper(),
                     "status": "COMPLETED",
                     "capture_id": capture_id,
+                    "amount": payload.get("amount", capture["amount"]),
                 }
                 state.refunds[refund["id"]] = refund
                 return 201, refund
+            case ["v2", "payments", "authorizations", auth_id] if auth_id in state.authorizations:
+                return 200, state.authorizations[auth_id]
+            case ["v2", "payments", "captures", capture_id] if capture_id in state.captures:
+                return 200, state.captures[capture_id]
             case ["v1", "notifications", "verify-webhook-signature"]:
                 event = json.dumps(payload["webhook_event"]).encode()
                 expected = signature(

@@ -5,6 +5,7 @@ Stripe's error bodies. Tests can tell it to fail or to be slow on the next reque
 import asyncio
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +51,8 @@ def create_stripe_fake(api_key: str = "sk_test_fake") -> tuple[FastAPI, StripeSt
             await asyncio.sleep(
                 state.slow_seconds
             )  # the work still happens, after the client gave up
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        source = request.query_params if request.method == "GET" else await request.form()
+        form = {k: str(v) for k, v in source.items()}
         fingerprint = (request.url.path, tuple(sorted(form.items())))
         if key is not None and key in state.replays:
             first, status, body = state.replays[key]
@@ -71,7 +73,9 @@ def create_stripe_fake(api_key: str = "sk_test_fake") -> tuple[FastAPI, StripeSt
             state.replays[key] = (fingerprint, status, body)
         return JSONResponse(body, status_code=status)
 
-    def route(method: str, path: str, form: dict[str, str]) -> dict[str, Any] | JSONResponse:
+    def route(  # noqa: PLR0911 - one branch per resource
+        method: str, path: str, form: dict[str, str]
+    ) -> dict[str, Any] | JSONResponse:
         parts = path.split("/")
         if method == "POST" and parts == ["payment_intents"]:
             return create_intent(form)
@@ -82,9 +86,29 @@ def create_stripe_fake(api_key: str = "sk_test_fake") -> tuple[FastAPI, StripeSt
                 return cancel(parts[1])
         if method == "POST" and parts == ["refunds"]:
             return refund(form)
+        if method == "GET" and parts == ["payment_intents"]:
+            return list_intents(form)
+        if method == "GET" and len(parts) == 2 and parts[0] == "payment_intents":
+            return intent_or_404(parts[1])
         return _error(
             404, "invalid_request_error", f"Unrecognized request URL ({method}: /v1/{path})."
         )
+
+    def list_intents(query: dict[str, str]) -> dict[str, Any]:
+        since = int(query.get("created[gte]", "0"))
+        limit = int(query.get("limit", "10"))
+        matching = [i for i in state.intents.values() if i["created"] >= since]
+        after = query.get("starting_after")
+        if after:
+            ids = [i["id"] for i in matching]
+            matching = matching[ids.index(after) + 1 :] if after in ids else []
+        page = matching[:limit]
+        return {
+            "object": "list",
+            "url": "/v1/payment_intents",
+            "has_more": len(matching) > limit,
+            "data": page,
+        }
 
     def intent_or_404(intent_id: str) -> dict[str, Any] | JSONResponse:
         intent = state.intents.get(intent_id)
@@ -110,6 +134,7 @@ def create_stripe_fake(api_key: str = "sk_test_fake") -> tuple[FastAPI, StripeSt
             "amount_received": 0,
             "livemode": False,
             "metadata": {},
+            "created": int(time.time()),
             "status": "requires_payment_method",
         }
         state.intents[intent["id"]] = intent

@@ -5,7 +5,7 @@ import getpass
 import os
 import signal
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,10 +23,12 @@ events_app = typer.Typer(help="Domain events kept in the services' outboxes.")
 users_app = typer.Typer(help="User accounts.")
 keys_app = typer.Typer(help="JWT signing keys.")
 clients_app = typer.Typer(help="Service clients (client-credentials grant).")
+payments_app = typer.Typer(help="Payments and their providers.")
 app.add_typer(events_app, name="events")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(clients_app, name="clients")
+app.add_typer(payments_app, name="payments")
 console = Console()
 
 HomeOption = Annotated[
@@ -296,3 +298,29 @@ def relay(
         asyncio.run(platform.run_relay(settings, info))
     except KeyboardInterrupt:
         console.print("stopped")
+
+
+@payments_app.command("reconcile")
+def reconcile_payments(
+    since: Annotated[datetime, typer.Option(help="Payments made since this time (UTC)")],
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Compare our payments with the providers' records; exit 1 when any differ."""
+    from retail_cli import payment_admin  # noqa: PLC0415 - needs the Payment service installed
+
+    when = since if since.tzinfo else since.replace(tzinfo=UTC)
+    mismatches = asyncio.run(payment_admin.reconcile_since(Home(home.resolve()), when))
+    if not mismatches:
+        console.print("no mismatches")
+        return
+    table = Table("kind", "provider", "reference", "ours", "theirs")
+    for mismatch in mismatches:
+        table.add_row(
+            mismatch.kind,
+            mismatch.provider,
+            mismatch.ref,
+            mismatch.ours or "-",
+            mismatch.theirs or "-",
+        )
+    console.print(table)
+    raise typer.Exit(1)

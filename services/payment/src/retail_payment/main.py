@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import httpx
 import structlog
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from retail_kernel.app import ServiceSpec, create_service_app
 from retail_payment.config import PaymentSettings
@@ -29,33 +29,13 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         engine = create_async_engine(settings.database_url, pool_size=5, max_overflow=5)
-        providers.engine = engine
-        fake = FakeProvider(
-            engine,
-            deliver=_deliver_to(app, settings.fake_webhook_url),
-            webhook_secret=settings.stripe_secrets()[0],
-            confirm_after=settings.fake_confirm_seconds,
-        )
-        providers.by_name["fake"] = fake
-        if settings.stripe_api_key is not None:
-            providers.by_name["stripe"] = StripeProvider(
-                settings.stripe_api_key.get_secret_value(),
-                api_base=settings.stripe_api_base,
-                timeout=settings.provider_timeout_seconds,
-            )
-        if settings.paypal_client_id and settings.paypal_client_secret is not None:
-            providers.by_name["paypal"] = PayPalProvider(
-                app.state.http,
-                api_base=settings.paypal_api_base,
-                client_id=settings.paypal_client_id,
-                client_secret=settings.paypal_client_secret.get_secret_value(),
-                timeout=settings.provider_timeout_seconds,
-            )
+        deliver = _deliver_to(app, settings.fake_webhook_url)
+        configure_providers(providers, settings, engine, app.state.http, deliver)
         app.state.providers = providers
         try:
             yield
         finally:
-            await fake.close()
+            await providers.close()
             await engine.dispose()
 
     spec = ServiceSpec(
@@ -68,6 +48,38 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         extra_lifespan=resources,
     )
     return create_service_app(settings, spec)
+
+
+def configure_providers(
+    providers: Providers,
+    settings: PaymentSettings,
+    engine: AsyncEngine,
+    http: httpx.AsyncClient,
+    deliver: Deliver | None = None,
+) -> Providers:
+    """The fake always; Stripe and PayPal when their credentials are set."""
+    providers.engine = engine
+    providers.by_name["fake"] = FakeProvider(
+        engine,
+        deliver=deliver,
+        webhook_secret=settings.stripe_secrets()[0],
+        confirm_after=settings.fake_confirm_seconds,
+    )
+    if settings.stripe_api_key is not None:
+        providers.by_name["stripe"] = StripeProvider(
+            settings.stripe_api_key.get_secret_value(),
+            api_base=settings.stripe_api_base,
+            timeout=settings.provider_timeout_seconds,
+        )
+    if settings.paypal_client_id and settings.paypal_client_secret is not None:
+        providers.by_name["paypal"] = PayPalProvider(
+            http,
+            api_base=settings.paypal_api_base,
+            client_id=settings.paypal_client_id,
+            client_secret=settings.paypal_client_secret.get_secret_value(),
+            timeout=settings.provider_timeout_seconds,
+        )
+    return providers
 
 
 def _deliver_to(app: FastAPI, url: str) -> Deliver:

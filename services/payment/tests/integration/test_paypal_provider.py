@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_payment.main import create_app
 from retail_payment.payments import service
+from retail_payment.payments.reconcile import reconcile
 from retail_payment.providers.base import ProviderUnavailable
 from retail_payment.providers.paypal import PayPalProvider, to_value
 
@@ -48,7 +50,9 @@ class TestPayPalProvider:
         }
         captured = await provider.capture(ref=held.ref, amount=1234, key="o1:capture:1")
         assert captured.outcome == "captured"
-        refunded = await provider.refund(ref=captured.ref, amount=1234, key="o1:refund:1")
+        refunded = await provider.refund(
+            ref=captured.ref, amount=1234, currency="EUR", key="o1:refund:1"
+        )
         assert state.refunds[refunded.ref]["capture_id"] == captured.ref
 
     async def test_a_declined_instrument_is_a_decline(self, provider: PayPalProvider) -> None:
@@ -148,6 +152,12 @@ class TestThroughTheService:
                 session, paypal_app.state.providers, "default", payment.id, 100, source="test"
             )
         assert [r["capture_id"] for r in state.refunds.values()] == [payment.provider_ref]
+        record = await paypal_app.state.providers.get("paypal").lookup(str(payment.provider_ref))
+        assert (record.status, record.amount) == ("PARTIALLY_REFUNDED", 5000)
+        async with paypal_app.state.database.transaction() as session:
+            since = datetime.now(UTC) - timedelta(hours=1)
+            found = await reconcile(session, paypal_app.state.providers, since)
+        assert found == []
 
     async def test_verified_webhooks_apply_once_and_forged_ones_are_refused(
         self, paypal_app: FastAPI, paypal_api: tuple[str, PayPalState]

@@ -38,8 +38,8 @@ class TestStripeProvider:
         assert held.ref.startswith("pi_")
         captured = await provider.capture(ref=held.ref, amount=2000, key="o1:capture:1")
         assert captured.outcome == "captured"
-        first = await provider.refund(ref=held.ref, amount=500, key="o1:refund:1")
-        second = await provider.refund(ref=held.ref, amount=500, key="o1:refund:2")
+        first = await provider.refund(ref=held.ref, amount=500, currency="EUR", key="o1:refund:1")
+        second = await provider.refund(ref=held.ref, amount=500, currency="EUR", key="o1:refund:2")
         assert first.ref != second.ref
 
     async def test_a_declined_card_is_a_decline_not_an_error(

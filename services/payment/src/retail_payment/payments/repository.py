@@ -1,6 +1,7 @@
 """Every query over payments, their history and the provider calls made for them."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -43,6 +44,13 @@ class PaymentRepository(RepositoryBase[Payment]):
         if order_id is not None:
             statement = statement.where(Payment.order_id == order_id)
         return await self.get_all(statement.order_by(Payment.created_at.desc()).limit(limit))
+
+    async def since(self, provider: str, since: datetime) -> Sequence[Payment]:
+        return await self.get_all(
+            self.select()
+            .where(Payment.provider == provider, Payment.created_at >= since)
+            .order_by(Payment.created_at)
+        )
 
     async def set(self, payment: Payment, **values: Any) -> None:
         await self.session.execute(update(Payment).where(Payment.id == payment.id).values(**values))

@@ -196,7 +196,10 @@ async def refund(
     key = await _call_key(session, providers, payment.tenant_id, payment.order_id, "refund")
     ref = str(payment.provider_ref)
     await _call(
-        session, payment.provider, key, lambda: provider.refund(ref=ref, amount=amount, key=key)
+        session,
+        payment.provider,
+        key,
+        lambda: provider.refund(ref=ref, amount=amount, currency=payment.currency, key=key),
     )
     total = payment.refunded_amount + amount
     target = domain.after_refund(payment.captured_amount, total)

@@ -5,6 +5,7 @@ seen returns the object it made then instead of acting again.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 Outcome = Literal["authorized", "requires_action", "declined", "captured", "voided", "refunded"]
@@ -15,6 +16,17 @@ class ProviderResult:
     outcome: Outcome
     ref: str
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderRecord:
+    """What the provider says about one payment, in our status vocabulary."""
+
+    ref: str
+    status: str
+    amount: int
+    # False where refunds are separate objects the payment's record does not reflect.
+    tracks_refunds: bool = True
 
 
 class ProviderUnavailable(Exception):
@@ -32,4 +44,12 @@ class PaymentProvider(Protocol):
 
     async def void(self, *, ref: str, key: str) -> ProviderResult: ...
 
-    async def refund(self, *, ref: str, amount: int, key: str) -> ProviderResult: ...
+    async def refund(self, *, ref: str, amount: int, currency: str, key: str) -> ProviderResult: ...
+
+    async def lookup(self, ref: str) -> ProviderRecord | None:
+        """The provider's record of one payment, None when it has none."""
+        ...
+
+    async def records_since(self, since: datetime) -> list[ProviderRecord] | None:
+        """Every payment the provider made since ``since``; None when it cannot list them."""
+        ...

@@ -12,6 +12,7 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,10 +20,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from retail_payment.models import FakeProviderObject
-from retail_payment.providers.base import ProviderResult
+from retail_payment.providers.base import ProviderRecord, ProviderResult
 from retail_payment.webhooks import stripe_signature
 
 TOKENS = {"tok_visa": "authorized", "tok_3ds": "requires_action"}
+AUTHORIZE_STATUS = {"authorized": "AUTHORIZED", "requires_action": "PENDING", "declined": "FAILED"}
 # Delivers a signed webhook body with its headers (to our own Stripe webhook endpoint).
 Deliver = Callable[[bytes, dict[str, str]], Awaitable[None]]
 
@@ -49,7 +51,9 @@ class FakeProvider:
     ) -> ProviderResult:
         outcome = TOKENS.get(token, "declined")
         reason = "card_declined" if outcome == "declined" else None
-        result = await self._once(key, {"outcome": outcome, "ref": _ref(), "reason": reason})
+        result = await self._once(
+            key, {"outcome": outcome, "ref": _ref(), "reason": reason, "amount": amount}
+        )
         if result.outcome == "requires_action" and self.deliver is not None:
             task = asyncio.create_task(self._confirm_later(result.ref, amount))
             self._confirmations.add(task)
@@ -57,15 +61,45 @@ class FakeProvider:
         return result
 
     async def capture(self, *, ref: str, amount: int, key: str) -> ProviderResult:
-        return await self._once(key, {"outcome": "captured", "ref": ref})
+        return await self._once(key, {"outcome": "captured", "ref": ref, "amount": amount})
 
     async def void(self, *, ref: str, key: str) -> ProviderResult:
         return await self._once(key, {"outcome": "voided", "ref": ref})
 
-    async def refund(self, *, ref: str, amount: int, key: str) -> ProviderResult:
+    async def refund(self, *, ref: str, amount: int, currency: str, key: str) -> ProviderResult:
+        refund_ref = f"re_fake_{secrets.token_hex(8)}"
         return await self._once(
-            key, {"outcome": "refunded", "ref": f"re_fake_{secrets.token_hex(8)}"}
+            key, {"outcome": "refunded", "ref": refund_ref, "intent": ref, "amount": amount}
         )
+
+    async def lookup(self, ref: str) -> ProviderRecord | None:
+        records = await self.records_since(datetime.min.replace(tzinfo=UTC), ref=ref)
+        return records[0] if records else None
+
+    async def records_since(
+        self, since: datetime, *, ref: str | None = None
+    ) -> list[ProviderRecord]:
+        """The fake's payments, replayed from what it answered, in order."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(FakeProviderObject.response)
+                .where(FakeProviderObject.created_at >= since)
+                .order_by(FakeProviderObject.created_at)
+            )
+            responses = [row.response for row in rows]
+        payments: dict[str, dict[str, Any]] = {}
+        for response in responses:
+            intent = response.get("intent", response["ref"])
+            if response["outcome"] in AUTHORIZE_STATUS:
+                status = AUTHORIZE_STATUS[response["outcome"]]
+                payments[intent] = {"status": status, "amount": response["amount"], "refunded": 0}
+            elif intent in payments:
+                _follow(payments[intent], response)
+        return [
+            ProviderRecord(ref=key, status=payment["status"], amount=payment["amount"])
+            for key, payment in payments.items()
+            if ref is None or key == ref
+        ]
 
     async def close(self) -> None:
         for task in list(self._confirmations):
@@ -101,7 +135,20 @@ class FakeProvider:
             first = await connection.scalar(
                 select(FakeProviderObject.response).where(FakeProviderObject.idempotency_key == key)
             )
-        return ProviderResult(**(first or response))
+        stored = first or response
+        return ProviderResult(stored["outcome"], stored["ref"], stored.get("reason"))
+
+
+def _follow(payment: dict[str, Any], response: dict[str, Any]) -> None:
+    match response["outcome"]:
+        case "captured":
+            payment.update(status="CAPTURED", captured=response.get("amount", payment["amount"]))
+        case "voided":
+            payment["status"] = "VOIDED"
+        case "refunded":
+            payment["refunded"] += response.get("amount", 0)
+            full = payment["refunded"] >= payment.get("captured", payment["amount"])
+            payment["status"] = "REFUNDED" if full else "PARTIALLY_REFUNDED"
 
 
 def _ref() -> str:

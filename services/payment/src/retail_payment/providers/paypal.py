@@ -8,14 +8,33 @@ access token (client-credentials grant) is cached until shortly before it expire
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from retail_payment.providers.base import ProviderResult, ProviderUnavailable
+from retail_payment.providers.base import ProviderRecord, ProviderResult, ProviderUnavailable
 
 ZERO_DECIMAL = frozenset({"JPY", "KRW", "HUF", "TWD"})
 TOKEN_MARGIN_SECONDS = 60
+
+
+PAYPAL_STATUS = {
+    "authorizations:CREATED": "AUTHORIZED",
+    "authorizations:CAPTURED": "CAPTURED",
+    "authorizations:VOIDED": "VOIDED",
+    "captures:COMPLETED": "CAPTURED",
+    "captures:PARTIALLY_REFUNDED": "PARTIALLY_REFUNDED",
+    "captures:REFUNDED": "REFUNDED",
+}
+
+
+def from_value(money: dict[str, str]) -> int:
+    """PayPal's decimal string back to minor units."""
+    units, _, cents = money["value"].partition(".")
+    if money["currency_code"] in ZERO_DECIMAL:
+        return int(units)
+    return int(units) * 100 + int((cents + "00")[:2])
 
 
 def to_value(amount: int, currency: str) -> dict[str, str]:
@@ -98,10 +117,27 @@ class PayPalProvider:
         await self._api("POST", f"/v2/payments/authorizations/{ref}/void", key=key, ok=(200, 204))
         return ProviderResult("voided", ref)
 
-    async def refund(self, *, ref: str, amount: int, key: str) -> ProviderResult:
+    async def refund(self, *, ref: str, amount: int, currency: str, key: str) -> ProviderResult:
         # ``ref`` is the capture id (a captured PayPal payment's provider_ref).
-        refund = await self._api("POST", f"/v2/payments/captures/{ref}/refund", key=key, json={})
+        refund = await self._api(
+            "POST",
+            f"/v2/payments/captures/{ref}/refund",
+            key=key,
+            json={"amount": to_value(amount, currency)},
+        )
         return ProviderResult("refunded", refund["id"])
+
+    async def lookup(self, ref: str) -> ProviderRecord | None:
+        """An authorization, or else a capture, by id."""
+        for kind in ("authorizations", "captures"):
+            found = await self._api("GET", f"/v2/payments/{kind}/{ref}", key=None, ok=(200, 404))
+            if found.get("id") == ref:
+                status = PAYPAL_STATUS.get(f"{kind}:{found['status']}", found["status"])
+                return ProviderRecord(ref, status, from_value(found["amount"]))
+        return None
+
+    async def records_since(self, since: datetime) -> list[ProviderRecord] | None:
+        return None  # PayPal has no listing of authorizations: reconcile looks each one up
 
     async def verify_webhook(
         self, headers: dict[str, str], event: dict[str, Any], webhook_id: str

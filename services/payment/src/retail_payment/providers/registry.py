@@ -33,3 +33,10 @@ class Providers:
         if provider is None:
             raise LookupError(f"payment provider {name} is not configured")
         return provider
+
+    async def close(self) -> None:
+        """Stop what providers run in the background (the fake's pending confirmations)."""
+        for provider in self.by_name.values():
+            close = getattr(provider, "close", None)
+            if close is not None:
+                await close()
