@@ -19,6 +19,8 @@ def make_inventory_settings(
         "log_level": "WARNING",
         "outbox_poll_seconds": 0.5,
         "sweep_interval_seconds": 3600,  # tests run the sweeper themselves unless they ask
+        # Joining a consumer group takes seconds: only the tests about commands consume.
+        "consumers_enabled": False,
     }
     values.update(overrides)
     return InventorySettings(**values)

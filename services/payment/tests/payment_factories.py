@@ -26,6 +26,8 @@ def make_payment_settings(database_url: str, bootstrap: str, **overrides: Any) -
         "log_json": False,
         "log_level": "WARNING",
         "outbox_poll_seconds": 0.5,
+        # Joining a consumer group takes seconds: only the tests about commands consume.
+        "consumers_enabled": False,
         "stripe_webhook_secrets": f"{WEBHOOK_SECRET},{PREVIOUS_SECRET}",
     }
     values.update(overrides)

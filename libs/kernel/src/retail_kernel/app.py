@@ -190,7 +190,7 @@ def _background_tasks(
             inbox_model=spec.inbox_model,
             settings=settings,
         )
-        for consumer in spec.consumers
+        for consumer in (spec.consumers if settings.consumers_enabled else ())
     ]
     # Exposed so that callers (tests, readiness) can wait until the consumers have joined.
     app.state.consumers = consumers

@@ -57,6 +57,8 @@ class BaseServiceSettings(BaseSettings):
     outbox_retention_hours: int = 24 * 7
     outbox_poll_seconds: float = 5.0
     outbox_relay_enabled: bool = True
+    # Off for processes that must not consume (an API-only replica, most tests).
+    consumers_enabled: bool = True
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
     consumer_backoff_max_seconds: float = 10.0

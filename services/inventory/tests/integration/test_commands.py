@@ -15,6 +15,7 @@ from inventory_factories import auth, create_warehouse, level, receive, reserve_
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.inventory import CommitStock, LineRequest, ReleaseStock, ReserveStock
 from retail_contracts.topics import INVENTORY_COMMANDS, INVENTORY_EVENTS, dead_letter_topic
+from retail_inventory.config import InventorySettings
 from retail_kernel.outbox import build_event
 from retail_kernel.testing.plugin import RetailInfra
 
@@ -28,6 +29,12 @@ async def producer(retail_infra: RetailInfra) -> AsyncIterator[AIOKafkaProducer]
     await kafka.start()
     yield kafka
     await kafka.stop()
+
+
+@pytest.fixture
+def inventory_settings(inventory_settings: InventorySettings) -> InventorySettings:
+    """These tests are about the commands: this app consumes."""
+    return inventory_settings.model_copy(update={"consumers_enabled": True})
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from retail_contracts.payment import AuthorizePayment, CapturePayment, RefundPay
 from retail_contracts.topics import PAYMENT_COMMANDS, PAYMENT_EVENTS
 from retail_kernel.outbox import build_event
 from retail_kernel.testing.plugin import RetailInfra
+from retail_payment.config import PaymentSettings
 from retail_payment.models import FakeProviderObject, Payment
 from retail_payment.providers.base import ProviderResult
 
@@ -29,6 +30,12 @@ async def producer(retail_infra: RetailInfra) -> AsyncIterator[AIOKafkaProducer]
     await kafka.start()
     yield kafka
     await kafka.stop()
+
+
+@pytest.fixture
+def payment_settings(payment_settings: PaymentSettings) -> PaymentSettings:
+    """These tests are about the commands: this app consumes."""
+    return payment_settings.model_copy(update={"consumers_enabled": True})
 
 
 @pytest.fixture
