@@ -2,6 +2,7 @@
 ``PayPal-Request-Id`` replay, PayPal's error bodies, and the webhook verification API. It can
 sign webhook transmissions (``transmit``) the way its verify endpoint later checks them."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -27,6 +28,10 @@ class PayPalState:
     replays: dict[str, tuple[int, Any]] = field(default_factory=dict)
     tokens_issued: int = 0
     fail_next: int = 0
+    # The next request whose path ends so is answered only after ``slow_seconds`` (the work
+    # still happens, after the client gave up).
+    slow_once: str | None = None
+    slow_seconds: float = 0.0
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     # Signs a webhook as PayPal sends it: (event, webhook id) → (body, headers).
     transmit: Callable[[dict[str, Any], str], tuple[bytes, dict[str, str]]] | None = None
@@ -103,6 +108,9 @@ def create_paypal_fake(  # noqa: PLR0915 - one app, its routes in one closure
         if state.fail_next:
             state.fail_next -= 1
             return _error(500, "INTERNAL_SERVER_ERROR", "An internal server error has occurred.")
+        if state.slow_once and request.url.path.endswith(state.slow_once):
+            state.slow_once = None
+            await asyncio.sleep(state.slow_seconds)
         request_id = request.headers.get("PayPal-Request-Id")
         if request_id and request_id in state.replays:
             status, body = state.replays[request_id]

@@ -1,5 +1,6 @@
 """The PayPal adapter against a local fake of PayPal's REST API."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -98,6 +99,24 @@ class TestPayPalProvider:
         )
         assert first.ref == again.ref
         assert len(state.authorizations) == 1
+        assert len(state.orders) == 1
+
+    async def test_a_timeout_after_paypal_acted_does_not_authorize_twice(
+        self, paypal_api: tuple[str, PayPalState]
+    ) -> None:
+        base, state = paypal_api
+        async with httpx.AsyncClient() as http:
+            impatient = PayPalProvider(
+                http, api_base=base, client_id=CLIENT, client_secret=SECRET, timeout=0.5
+            )
+            state.slow_once, state.slow_seconds = "/authorize", 1.0
+            with pytest.raises(ProviderUnavailable):
+                await impatient.authorize(amount=100, currency="EUR", token="BA-OK", key="o6:a:1")
+            await asyncio.sleep(0.8)  # PayPal finishes what the client gave up on
+            held = await impatient.authorize(
+                amount=100, currency="EUR", token="BA-OK", key="o6:a:1"
+            )
+        assert list(state.authorizations) == [held.ref]
         assert len(state.orders) == 1
 
     async def test_webhook_verification_by_paypal(
