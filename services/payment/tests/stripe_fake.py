@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from retail_payment.webhooks import stripe_signature
+
 APPROVED = {"pm_card_visa", "tok_visa"}
 DECLINED = {"pm_card_chargeDeclined", "tok_chargeDeclined", "tok_decline"}
 NEEDS_ACTION = {"pm_card_threeDSecure2Required", "tok_3ds"}
@@ -212,3 +214,29 @@ def create_stripe_fake(api_key: str = "sk_test_fake") -> tuple[FastAPI, StripeSt
         return created
 
     return app, state
+
+
+def deliveries(
+    event_type: str, obj: dict[str, Any], secret: str, *, times: int = 1
+) -> list[tuple[bytes, dict[str, str]]]:
+    """One Stripe event as Stripe delivers it — ``times`` times when told to answer twice (the
+    same event id, each delivery signed afresh, as Stripe's retries are)."""
+    event = {
+        "id": f"evt_{secrets.token_hex(12)}",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": int(time.time()),
+        "type": event_type,
+        "data": {"object": obj},
+    }
+    body = json.dumps(event).encode()
+    return [
+        (
+            body,
+            {
+                "Stripe-Signature": stripe_signature.header(body, secret, int(time.time())),
+                "Content-Type": "application/json",
+            },
+        )
+        for _ in range(times)
+    ]

@@ -9,9 +9,19 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from payment_factories import PREVIOUS_SECRET, authorize, capture, reload, signed, stripe_event
+from payment_factories import (
+    PREVIOUS_SECRET,
+    WEBHOOK_SECRET,
+    authorize,
+    capture,
+    reload,
+    signed,
+    stripe_event,
+)
 from retail_payment.models import WebhookEvent
+from retail_payment.payments import service
 from retail_payment.webhooks.stripe_signature import compute
+from stripe_fake import deliveries
 
 URL = "/api/v1/payments/webhooks/stripe"
 
@@ -82,6 +92,22 @@ class TestSignatures:
 
 
 class TestOnce:
+    async def test_an_event_stripe_delivers_twice_is_applied_once(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        payment = await authorize(app, uuid.uuid4(), token="tok_3ds")
+        twice = deliveries(
+            "payment_intent.amount_capturable_updated",
+            {"id": payment.provider_ref},
+            WEBHOOK_SECRET,
+            times=2,
+        )
+        answers = [(await post(client, body, headers)).json() for body, headers in twice]
+        assert answers == [{"status": "applied"}, {"status": "duplicate"}]
+        async with app.state.database.transaction() as session:
+            history = await service.detail(session, await reload(app, payment.id))
+        assert [entry.action for entry in history.history] == ["authorize", "provider:authorized"]
+
     async def test_a_duplicate_event_id_is_a_200_with_no_second_effect(
         self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:
