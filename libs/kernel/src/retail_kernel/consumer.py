@@ -8,9 +8,11 @@ goes to ``<topic>.dlq`` with the error and its origin in headers, and the consum
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -25,6 +27,7 @@ from retail_contracts.envelope import CloudEvent
 from retail_contracts.topics import dead_letter_topic
 from retail_kernel.context import causation_id, correlation_id
 from retail_kernel.db import Database
+from retail_kernel.errors import RetailError
 from retail_kernel.kafka import headers_dict, make_consumer
 from retail_kernel.metrics import CONSUMER_LAG, CONSUMER_MESSAGES
 from retail_kernel.settings import BaseServiceSettings
@@ -60,6 +63,28 @@ def _forget_stop(task: asyncio.Task[None]) -> None:
 
 class PoisonMessage(Exception):
     """Raised by a handler for a record that can never succeed: dead-letter it without retries."""
+
+
+def command_tenant(event: CloudEvent) -> str:
+    """The tenant a command acts for; a command without one can never be handled."""
+    if not event.tenantid:
+        raise PoisonMessage(f"command {event.id} names no tenant")
+    return event.tenantid
+
+
+@contextlib.contextmanager
+def refusals_are_poison(event: CloudEvent) -> Iterator[None]:
+    """Around a command handler's work: an invalid command, or one the service refuses (a 4xx
+    ``RetailError``), can never succeed and is dead-lettered at once; a 5xx (something the
+    service depends on is down) stays an ordinary failure, retried with back-off."""
+    try:
+        yield
+    except (ValidationError, ValueError) as exc:
+        raise PoisonMessage(f"command {event.id} is not valid: {exc}") from exc
+    except RetailError as exc:
+        if exc.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise
+        raise PoisonMessage(f"command {event.id} refused: {exc.detail}") from exc
 
 
 @dataclass(frozen=True)

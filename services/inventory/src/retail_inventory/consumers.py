@@ -5,7 +5,6 @@ repeats one already answered (a new command id for the same reservation) changes
 answered again with where the reservation stands, so a saga that retried gets its reply.
 """
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent
@@ -14,8 +13,12 @@ from retail_contracts.topics import INVENTORY_COMMANDS
 from retail_inventory.reservations import service
 from retail_inventory.reservations.exceptions import CannotCommit, ReservationNotFound
 from retail_inventory.reservations.schemas import ReserveRequest
-from retail_kernel.consumer import ConsumerSpec, PoisonMessage
-from retail_kernel.errors import RetailError
+from retail_kernel.consumer import (
+    ConsumerSpec,
+    PoisonMessage,
+    command_tenant,
+    refusals_are_poison,
+)
 from retail_kernel.outbox import add_event
 
 
@@ -23,11 +26,9 @@ def inventory_commands(default_ttl: int) -> ConsumerSpec:
     """The consumer of the saga's reserve, release and commit commands."""
 
     async def handle(session: AsyncSession, event: CloudEvent) -> None:
-        if not event.tenantid:
-            raise PoisonMessage(f"command {event.id} names no tenant")
-        tenant, actor = event.tenantid, event.actor or event.source
+        tenant, actor = command_tenant(event), event.actor or event.source
         outcome: service.Outcome | None
-        try:
+        with refusals_are_poison(event):
             if event.type == ReserveStock.event_type:
                 reserve = event.payload(ReserveStock)
                 request = ReserveRequest.model_validate(reserve.model_dump())
@@ -41,12 +42,6 @@ def inventory_commands(default_ttl: int) -> ConsumerSpec:
                 outcome = await _commit(session, tenant, actor, event.payload(CommitStock))
             else:
                 raise PoisonMessage(f"unknown command type {event.type}")
-        except (ValidationError, ValueError) as exc:
-            raise PoisonMessage(f"command {event.id} is not valid: {exc}") from exc
-        except RetailError as exc:
-            if exc.status >= 500:
-                raise
-            raise PoisonMessage(f"command {event.id} refused: {exc.detail}") from exc
         if outcome is not None and not outcome.changed:
             await service.publish_answer(session, tenant, outcome.reservation)
 

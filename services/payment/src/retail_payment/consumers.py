@@ -4,14 +4,17 @@ Each is answered on ``retail.payment.events`` keyed by the order id; a repeat of
 command (a new command id, the saga retrying) changes nothing and gets the answer again.
 """
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent
 from retail_contracts.payment import AuthorizePayment, CapturePayment, RefundPayment, VoidPayment
 from retail_contracts.topics import PAYMENT_COMMANDS
-from retail_kernel.consumer import ConsumerSpec, PoisonMessage
-from retail_kernel.errors import RetailError
+from retail_kernel.consumer import (
+    ConsumerSpec,
+    PoisonMessage,
+    command_tenant,
+    refusals_are_poison,
+)
 from retail_payment.payments import service
 from retail_payment.providers.registry import Providers
 
@@ -20,10 +23,9 @@ def payment_commands(providers: Providers, default_provider: str) -> ConsumerSpe
     """The consumer of the saga's authorize, capture, void and refund commands."""
 
     async def handle(session: AsyncSession, event: CloudEvent) -> None:
-        if not event.tenantid:
-            raise PoisonMessage(f"command {event.id} names no tenant")
-        tenant, source = event.tenantid, f"command:{event.id}"
-        try:
+        tenant, source = command_tenant(event), f"command:{event.id}"
+        # A provider that is down is a 5xx: retried with back-off, then dead-lettered.
+        with refusals_are_poison(event):
             if event.type == AuthorizePayment.event_type:
                 outcome = await service.authorize(
                     session,
@@ -47,12 +49,6 @@ def payment_commands(providers: Providers, default_provider: str) -> ConsumerSpe
                 )
             else:
                 raise PoisonMessage(f"unknown command type {event.type}")
-        except (ValidationError, ValueError) as exc:
-            raise PoisonMessage(f"command {event.id} is not valid: {exc}") from exc
-        except RetailError as exc:
-            if exc.status >= 500:
-                raise  # the provider is down: retried, then dead-lettered
-            raise PoisonMessage(f"command {event.id} refused: {exc.detail}") from exc
         if not outcome.changed:
             payment = await service.reload(session, tenant, outcome.payment.id)
             await service.publish(session, payment)

@@ -94,18 +94,6 @@ class StockRepository(RepositoryBase[StockLevel]):
         result = await self.session.execute(_LOCK_SKUS, {"tenant": tenant_id, "skus": list(skus)})
         return result.all()
 
-    async def lock_rows(self, tenant_id: str, keys: Sequence[tuple[str, UUID]]) -> None:
-        """Lock these stock rows in the global order."""
-        await self.session.execute(
-            select(StockLevel.sku)
-            .where(
-                StockLevel.tenant_id == tenant_id,
-                tuple_(StockLevel.sku, StockLevel.warehouse_id).in_(sorted(set(keys))),
-            )
-            .order_by(StockLevel.sku, StockLevel.warehouse_id)
-            .with_for_update()
-        )
-
     async def apply(self, tenant_id: str, changes: Sequence[StockChange]) -> Sequence[Row[Any]]:
         """Add every change; returns the new ``(sku, warehouse_id, on_hand, reserved)``."""
         result = await self.session.execute(
