@@ -34,7 +34,9 @@ async def stripe_webhook(
         )
     except stripe_signature.SignatureError as exc:
         raise BadRequest(f"signature rejected: {exc}") from exc
-    outcome = await service.receive_stripe(session, service.parse(body))
+    outcome = await service.receive_stripe(
+        session, service.parse(body, type_key="type", content_key="data")
+    )
     return {"status": outcome}
 
 
@@ -58,7 +60,7 @@ async def paypal_webhook(
     paypal = providers.by_name.get("paypal")
     if not isinstance(paypal, PayPalProvider) or not settings.paypal_webhook_id:
         raise NotFound("PayPal is not configured")
-    event = service.parse_paypal(await request.body())
+    event = service.parse(await request.body(), type_key="event_type", content_key="resource")
     try:
         genuine = await paypal.verify_webhook(headers, event, settings.paypal_webhook_id)
     except ProviderUnavailable as exc:

@@ -3,14 +3,13 @@
 import json
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_kernel.errors import BadRequest
-from retail_payment.models import WebhookEvent
 from retail_payment.payments import service
 from retail_payment.payments.domain import Status
 from retail_payment.payments.repository import PaymentRepository
+from retail_payment.webhooks.repository import store_once
 
 # Stripe event type → the state it reports (PaymentIntents with manual capture).
 STRIPE_STATES = {
@@ -22,28 +21,25 @@ STRIPE_STATES = {
 }
 
 
-def parse(body: bytes) -> dict[str, Any]:
-    """The event, once its signature is known to be good."""
+def parse(body: bytes, *, type_key: str, content_key: str) -> dict[str, Any]:
+    """The event (its signature already checked): an ``id``, a type, a content object."""
     try:
         event = json.loads(body)
     except ValueError as exc:
         raise BadRequest("the webhook body is not JSON") from exc
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
-        raise BadRequest("the webhook body is not an event")
-    if not isinstance(event.get("type"), str) or not isinstance(event.get("data"), dict):
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get(type_key), str)
+        and isinstance(event.get(content_key), dict)
+    ):
         raise BadRequest("the webhook body is not an event")
     return event
 
 
 async def receive_stripe(session: AsyncSession, event: dict[str, Any]) -> str:
     """Store the event (once per id) and apply it; returns what happened."""
-    stored = await session.scalar(
-        insert(WebhookEvent)
-        .values(provider="stripe", event_id=event["id"], event_type=event["type"], payload=event)
-        .on_conflict_do_nothing()
-        .returning(WebhookEvent.event_id)
-    )
-    if stored is None:
+    if not await store_once(session, "stripe", event["id"], event["type"], event):
         return "duplicate"
     target = STRIPE_STATES.get(event["type"])
     obj = event["data"].get("object")
@@ -87,29 +83,9 @@ PAYPAL_STATES = {
 }
 
 
-def parse_paypal(body: bytes) -> dict[str, Any]:
-    try:
-        event = json.loads(body)
-    except ValueError as exc:
-        raise BadRequest("the webhook body is not JSON") from exc
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
-        raise BadRequest("the webhook body is not an event")
-    if not isinstance(event.get("event_type"), str) or not isinstance(event.get("resource"), dict):
-        raise BadRequest("the webhook body is not an event")
-    return event
-
-
 async def receive_paypal(session: AsyncSession, event: dict[str, Any]) -> str:
     """Store a verified PayPal event (once per id) and apply it forwards only."""
-    stored = await session.scalar(
-        insert(WebhookEvent)
-        .values(
-            provider="paypal", event_id=event["id"], event_type=event["event_type"], payload=event
-        )
-        .on_conflict_do_nothing()
-        .returning(WebhookEvent.event_id)
-    )
-    if stored is None:
+    if not await store_once(session, "paypal", event["id"], event["event_type"], event):
         return "duplicate"
     target = PAYPAL_STATES.get(event["event_type"])
     if target is None:
