@@ -1,9 +1,7 @@
 """The saga's commands over the real broker: answered once, repeated safely, dead-lettered
 when they cannot be understood; low-stock alerts once per crossing."""
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,18 +15,10 @@ from retail_contracts.inventory import CommitStock, LineRequest, ReleaseStock, R
 from retail_contracts.topics import INVENTORY_COMMANDS, INVENTORY_EVENTS, dead_letter_topic
 from retail_inventory.config import InventorySettings
 from retail_kernel.outbox import build_event
-from retail_kernel.testing.plugin import RetailInfra
+from retail_kernel.testing.kafka import consumers_joined, resend
 
 TENANT = "default"
 LATE = 2.0  # how long to watch for an answer that should not come
-
-
-@pytest.fixture
-async def producer(retail_infra: RetailInfra) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=retail_infra.bootstrap_servers, acks="all")
-    await kafka.start()
-    yield kafka
-    await kafka.stop()
 
 
 @pytest.fixture
@@ -40,9 +30,7 @@ def inventory_settings(inventory_settings: InventorySettings) -> InventorySettin
 @pytest.fixture
 async def listening(app: FastAPI) -> FastAPI:
     """The app once its command consumer has joined its group."""
-    async with asyncio.timeout(60):
-        for runner in app.state.consumers:
-            await runner.ready.wait()
+    await consumers_joined(app)
     return app
 
 
@@ -51,9 +39,7 @@ def command(data: EventData, tenant: str | None = TENANT) -> CloudEvent:
 
 
 async def send(producer: AIOKafkaProducer, event: CloudEvent, key: uuid.UUID) -> None:
-    await producer.send_and_wait(
-        INVENTORY_COMMANDS, event.model_dump_json().encode(), key=str(key).encode()
-    )
+    await resend(producer, event, key=str(key), topic=INVENTORY_COMMANDS)
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:
@@ -66,7 +52,7 @@ class TestCommands:
         listening: FastAPI,
         client: httpx.AsyncClient,
         staff: str,
-        producer: AIOKafkaProducer,
+        kafka_producer: AIOKafkaProducer,
         kafka_probe: Any,
     ) -> None:
         await create_warehouse(client, staff, "BER-1")
@@ -78,10 +64,10 @@ class TestCommands:
         reserve = command(ReserveStock(**ids, lines=[LineRequest(sku="SKU-1", qty=4)]))
 
         # The same record twice (a redelivery or an outbox replay), then a retry with a new id.
-        await send(producer, reserve, order)
-        await send(producer, reserve, order)
+        await send(kafka_producer, reserve, order)
+        await send(kafka_producer, reserve, order)
         retry = command(ReserveStock(**ids, lines=[LineRequest(sku="SKU-1", qty=4)]))
-        await send(producer, retry, order)
+        await send(kafka_producer, retry, order)
         answers = await probe.events(count=2, timeout=20, subjects=subject)
         answers += await probe.events(timeout=LATE, subjects=subject)
         assert types(answers) == ["reserved.v1", "reserved.v1"]
@@ -90,9 +76,9 @@ class TestCommands:
         assert (await level(client, staff, "SKU-1"))["BER-1"]["reserved"] == 4
 
         commit = command(CommitStock(**ids))
-        await send(producer, commit, order)
-        await send(producer, commit, order)
-        await send(producer, command(CommitStock(**ids)), order)
+        await send(kafka_producer, commit, order)
+        await send(kafka_producer, commit, order)
+        await send(kafka_producer, command(CommitStock(**ids)), order)
         answers = await probe.events(count=2, timeout=20, subjects=subject)
         answers += await probe.events(timeout=LATE, subjects=subject)
         assert types(answers) == ["committed.v1", "committed.v1"]
@@ -106,7 +92,7 @@ class TestCommands:
         listening: FastAPI,
         client: httpx.AsyncClient,
         staff: str,
-        producer: AIOKafkaProducer,
+        kafka_producer: AIOKafkaProducer,
         kafka_probe: Any,
     ) -> None:
         await create_warehouse(client, staff, "BER-1")
@@ -115,11 +101,13 @@ class TestCommands:
         order, reservation = uuid.uuid4(), uuid.uuid4()
         ids = {"reservation_id": reservation, "order_id": order}
         await send(
-            producer, command(ReserveStock(**ids, lines=[LineRequest(sku="SKU-1", qty=2)])), order
+            kafka_producer,
+            command(ReserveStock(**ids, lines=[LineRequest(sku="SKU-1", qty=2)])),
+            order,
         )
         for _ in range(2):
-            await send(producer, command(ReleaseStock(**ids)), order)
-        await send(producer, command(CommitStock(**ids)), order)
+            await send(kafka_producer, command(ReleaseStock(**ids)), order)
+        await send(kafka_producer, command(CommitStock(**ids)), order)
         answers = await probe.events(count=4, timeout=20, subjects={str(reservation)})
         assert types(answers) == ["reserved.v1", "released.v1", "released.v1", "commit_refused.v1"]
         assert answers[-1]["data"]["reason"] == "released"
@@ -129,7 +117,7 @@ class TestCommands:
         too_many = ReserveStock(
             reservation_id=short, order_id=short_order, lines=[LineRequest(sku="SKU-1", qty=9)]
         )
-        await send(producer, command(too_many), short_order)
+        await send(kafka_producer, command(too_many), short_order)
         failed = await probe.events(count=1, timeout=20, subjects={str(short)})
         assert types(failed) == ["reservation_failed.v1"]
         assert failed[0]["data"]["short_lines"] == [
@@ -139,9 +127,9 @@ class TestCommands:
         # A release that overtook its reserve (the saga timed out first): the reserve holds nothing.
         late_order, late = uuid.uuid4(), uuid.uuid4()
         late_ids = {"reservation_id": late, "order_id": late_order}
-        await send(producer, command(ReleaseStock(**late_ids)), late_order)
+        await send(kafka_producer, command(ReleaseStock(**late_ids)), late_order)
         late_reserve = ReserveStock(**late_ids, lines=[LineRequest(sku="SKU-1", qty=1)])
-        await send(producer, command(late_reserve), late_order)
+        await send(kafka_producer, command(late_reserve), late_order)
         late_answers = await probe.events(count=2, timeout=20, subjects={str(late)})
         assert types(late_answers) == ["released.v1", "released.v1"]
         assert (await level(client, staff, "SKU-1"))["BER-1"]["reserved"] == 0
@@ -149,13 +137,13 @@ class TestCommands:
     async def test_a_command_that_cannot_be_understood_is_dead_lettered(
         self,
         listening: FastAPI,
-        producer: AIOKafkaProducer,
+        kafka_producer: AIOKafkaProducer,
         kafka_probe: Any,
     ) -> None:
         dead = await kafka_probe(dead_letter_topic(INVENTORY_COMMANDS))
         order = uuid.uuid4()
         no_tenant = command(ReleaseStock(reservation_id=uuid.uuid4(), order_id=order), tenant=None)
-        await send(producer, no_tenant, order)
+        await send(kafka_producer, no_tenant, order)
         records = await dead.collect(count=1, timeout=20)
         assert [record.key for record in records] == [str(order).encode()]
         headers = dict(records[0].headers)

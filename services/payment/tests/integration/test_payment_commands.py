@@ -3,7 +3,6 @@ when the service dies between the provider's answer and its own commit."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,21 +14,12 @@ from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.money import Money
 from retail_contracts.payment import AuthorizePayment, CapturePayment, RefundPayment, VoidPayment
 from retail_contracts.topics import PAYMENT_COMMANDS, PAYMENT_EVENTS
-from retail_kernel.outbox import build_event
-from retail_kernel.testing.plugin import RetailInfra
+from retail_kernel.testing.kafka import consumers_joined, resend, send_event
 from retail_payment.config import PaymentSettings
 from retail_payment.models import FakeProviderObject, Payment
 from retail_payment.providers.base import ProviderResult
 
 LATE = 2.0
-
-
-@pytest.fixture
-async def producer(retail_infra: RetailInfra) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=retail_infra.bootstrap_servers, acks="all")
-    await kafka.start()
-    yield kafka
-    await kafka.stop()
 
 
 @pytest.fixture
@@ -40,18 +30,12 @@ def payment_settings(payment_settings: PaymentSettings) -> PaymentSettings:
 
 @pytest.fixture
 async def listening(app: FastAPI) -> FastAPI:
-    async with asyncio.timeout(60):
-        for runner in app.state.consumers:
-            await runner.ready.wait()
+    await consumers_joined(app)
     return app
 
 
 async def send(producer: AIOKafkaProducer, data: EventData, order: uuid.UUID) -> CloudEvent:
-    event = build_event(data, source="retail/order", subject=None, tenant_id="default")
-    await producer.send_and_wait(
-        PAYMENT_COMMANDS, event.model_dump_json().encode(), key=str(order).encode()
-    )
-    return event
+    return await send_event(producer, data, key=str(order), tenant_id="default")
 
 
 def authorize_command(
@@ -87,30 +71,31 @@ async def events_for(
 
 class TestCommands:
     async def test_a_payment_lifecycle_answered_once_per_effect(
-        self, listening: FastAPI, producer: AIOKafkaProducer, kafka_probe: Any
+        self, listening: FastAPI, kafka_producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe(PAYMENT_EVENTS)
         order = uuid.uuid4()
-        authorize = await send(producer, authorize_command(order), order)
-        await producer.send_and_wait(
-            PAYMENT_COMMANDS, authorize.model_dump_json().encode(), key=str(order).encode()
-        )  # the same record again: deduped by the inbox
-        await send(producer, CapturePayment(order_id=order), order)
+        authorize = await send(kafka_producer, authorize_command(order), order)
+        # The same record again (a redelivery): deduped by the inbox.
+        await resend(kafka_producer, authorize, key=str(order), topic=PAYMENT_COMMANDS)
+        await send(kafka_producer, CapturePayment(order_id=order), order)
         await send(
-            producer, RefundPayment(order_id=order, amount=Money(amount=500, currency="EUR")), order
+            kafka_producer,
+            RefundPayment(order_id=order, amount=Money(amount=500, currency="EUR")),
+            order,
         )
         events = (await events_for(probe, {order}, 3))[str(order)]
         assert kinds(events) == ["authorized.v1", "captured.v1", "refunded.v1"]
         assert events[2]["data"]["refunded_total"] == {"amount": 500, "currency": "EUR"}
 
     async def test_a_declined_card_and_a_void_are_answered(
-        self, listening: FastAPI, producer: AIOKafkaProducer, kafka_probe: Any
+        self, listening: FastAPI, kafka_producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe(PAYMENT_EVENTS)
         declined, voided = uuid.uuid4(), uuid.uuid4()
-        await send(producer, authorize_command(declined, "tok_decline"), declined)
-        await send(producer, authorize_command(voided), voided)
-        await send(producer, VoidPayment(order_id=voided), voided)
+        await send(kafka_producer, authorize_command(declined, "tok_decline"), declined)
+        await send(kafka_producer, authorize_command(voided), voided)
+        await send(kafka_producer, VoidPayment(order_id=voided), voided)
         events = await events_for(probe, {declined, voided}, 3)
         assert kinds(events[str(declined)]) == ["failed.v1"]
         assert kinds(events[str(voided)]) == ["authorized.v1", "voided.v1"]
@@ -118,7 +103,7 @@ class TestCommands:
 
 class TestNoDoubleCharge:
     async def test_a_crash_between_the_provider_call_and_the_commit_charges_once(
-        self, listening: FastAPI, producer: AIOKafkaProducer, kafka_probe: Any
+        self, listening: FastAPI, kafka_producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         fake = listening.state.providers.by_name["fake"]
         real_authorize = fake.authorize
@@ -134,9 +119,9 @@ class TestNoDoubleCharge:
         fake.authorize = authorize_then_crash
         probe = await kafka_probe(PAYMENT_EVENTS)
         order = uuid.uuid4()
-        await send(producer, authorize_command(order), order)
+        await send(kafka_producer, authorize_command(order), order)
         # The saga, hearing nothing yet, also retries with a new command.
-        await send(producer, authorize_command(order), order)
+        await send(kafka_producer, authorize_command(order), order)
         events = (await events_for(probe, {order}, 2))[str(order)]
         assert kinds(events) == ["authorized.v1", "authorized.v1"]
         assert len({event["data"]["payment_id"] for event in events}) == 1

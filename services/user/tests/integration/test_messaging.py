@@ -36,14 +36,6 @@ async def database(user_settings: UserSettings) -> AsyncIterator[Database]:
     await db.dispose()
 
 
-@pytest.fixture
-async def producer(retail_infra: RetailInfra) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=retail_infra.bootstrap_servers, acks="all")
-    await kafka.start()
-    yield kafka
-    await kafka.stop()
-
-
 def _registered(name: str) -> UserRegistered:
     return UserRegistered(
         user_id=uuid.uuid4(), username=name, email=f"{name}@example.com", full_name=None
@@ -63,7 +55,7 @@ async def _run_until(task_factory: Any, condition: Any, timeout: float = 10.0) -
 
 class TestOutbox:
     async def test_only_committed_events_are_published_even_if_the_relay_starts_later(
-        self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
+        self, database: Database, kafka_producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe(TOPIC)
         kept, dropped = f"kept-{uuid.uuid4()}", f"dropped-{uuid.uuid4()}"
@@ -75,7 +67,7 @@ class TestOutbox:
                 raise RuntimeError("the request failed")
 
         # The relay was not running at commit time; it starts now and catches up.
-        relay = OutboxRelay(database, producer, Outbox, poll_seconds=0.1)
+        relay = OutboxRelay(database, kafka_producer, Outbox, poll_seconds=0.1)
         task = asyncio.create_task(relay.run())
         events = await probe.events(count=1, timeout=10, subjects={kept, dropped})
         # time enough for a wrongly published second event to show
@@ -93,11 +85,11 @@ class TestOutbox:
         assert pending == 0
 
     async def test_a_running_relay_wakes_on_commit_not_on_its_poll(
-        self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
+        self, database: Database, kafka_producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe(TOPIC)
         event_key = uuid.uuid4()
-        relay = OutboxRelay(database, producer, Outbox, poll_seconds=30)
+        relay = OutboxRelay(database, kafka_producer, Outbox, poll_seconds=30)
         task = asyncio.create_task(relay.run())
         await asyncio.sleep(0.3)  # the relay has drained and is waiting
         async with database.transaction() as session:
@@ -109,7 +101,7 @@ class TestOutbox:
         assert [e["id"] for e in events] == [str(event.id)]
 
     async def test_two_relays_publish_each_event_once_in_order(
-        self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
+        self, database: Database, kafka_producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         probe = await kafka_probe(TOPIC)
         same = f"same-{uuid.uuid4()}"
@@ -117,7 +109,7 @@ class TestOutbox:
             written = [
                 (await add_event(session, _registered(f"u{n}"), key=same)).id for n in range(50)
             ]
-        relays = [OutboxRelay(database, producer, Outbox, batch_size=7) for _ in range(2)]
+        relays = [OutboxRelay(database, kafka_producer, Outbox, batch_size=7) for _ in range(2)]
         tasks = [asyncio.create_task(relay.run()) for relay in relays]
         events = await probe.events(count=50, timeout=10, subjects={same})
         events += await probe.events(timeout=0.5, subjects={same})
@@ -127,12 +119,12 @@ class TestOutbox:
         assert [e["id"] for e in events] == [str(i) for i in written]
 
     async def test_a_relay_always_stops_when_cancelled(
-        self, database: Database, producer: AIOKafkaProducer
+        self, database: Database, kafka_producer: AIOKafkaProducer
     ) -> None:
         """Shutdown must never hang: cancel relays at arbitrary points while they poll fast."""
         chooser = random.Random(11)
         for _ in range(30):
-            relay = OutboxRelay(database, producer, Outbox, poll_seconds=0.001)
+            relay = OutboxRelay(database, kafka_producer, Outbox, poll_seconds=0.001)
             task = asyncio.create_task(relay.run())
             await asyncio.sleep(chooser.uniform(0, 0.03))
             task.cancel()
@@ -141,7 +133,7 @@ class TestOutbox:
             assert task.cancelled()
 
     async def test_replay_republishes_kept_events(
-        self, database: Database, producer: AIOKafkaProducer, kafka_probe: Any
+        self, database: Database, kafka_producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
         async with database.transaction() as session:
             aggregate = f"replayed-{uuid.uuid4()}"
@@ -154,7 +146,7 @@ class TestOutbox:
             recent = await add_event(session, _registered("recent"), key=aggregate)
         probe = await kafka_probe(TOPIC)
         count = await replay(
-            database, producer, Outbox, since=datetime.now(UTC) - timedelta(hours=1)
+            database, kafka_producer, Outbox, since=datetime.now(UTC) - timedelta(hours=1)
         )
         events = await probe.events(count=1, timeout=5, subjects={aggregate})
         assert count == 1
@@ -173,14 +165,14 @@ class TestConsumer:
     def _runner(
         self,
         database: Database,
-        producer: AIOKafkaProducer,
+        kafka_producer: AIOKafkaProducer,
         settings: UserSettings,
         handler: Any,
         topic: str,
     ) -> ConsumerRunner:
         spec = ConsumerSpec(name=f"test-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler)
         return ConsumerRunner(
-            spec, database=database, producer=producer, inbox_model=Inbox, settings=settings
+            spec, database=database, producer=kafka_producer, inbox_model=Inbox, settings=settings
         )
 
     async def _effects(self, database: Database) -> int:
@@ -199,15 +191,15 @@ class TestConsumer:
     async def test_a_record_delivered_twice_has_one_effect(
         self,
         database: Database,
-        producer: AIOKafkaProducer,
+        kafka_producer: AIOKafkaProducer,
         user_settings: UserSettings,
         topic: str,
     ) -> None:
         event = build_event(_registered("twice"), source="test", subject="s")
         value = event.model_dump_json().encode()
-        await producer.send_and_wait(topic, value, key=b"k")
-        await producer.send_and_wait(topic, value, key=b"k")
-        runner = self._runner(database, producer, user_settings, self._effect, topic)
+        await kafka_producer.send_and_wait(topic, value, key=b"k")
+        await kafka_producer.send_and_wait(topic, value, key=b"k")
+        runner = self._runner(database, kafka_producer, user_settings, self._effect, topic)
 
         async def handled_both() -> bool:
             async with database.transaction() as session:
@@ -223,7 +215,7 @@ class TestConsumer:
     async def test_poison_goes_to_the_dlq_and_the_consumer_moves_on(
         self,
         database: Database,
-        producer: AIOKafkaProducer,
+        kafka_producer: AIOKafkaProducer,
         user_settings: UserSettings,
         kafka_probe: Any,
         topic: str,
@@ -244,12 +236,12 @@ class TestConsumer:
 
         for name in ("explodes", "hopeless"):
             event = build_event(_registered(name), source="test", subject="s")
-            await producer.send_and_wait(topic, event.model_dump_json().encode(), key=b"k")
-        await producer.send_and_wait(topic, b"{not json", key=b"k")
+            await kafka_producer.send_and_wait(topic, event.model_dump_json().encode(), key=b"k")
+        await kafka_producer.send_and_wait(topic, b"{not json", key=b"k")
         healthy = build_event(_registered("healthy"), source="test", subject="s")
-        await producer.send_and_wait(topic, healthy.model_dump_json().encode(), key=b"k")
+        await kafka_producer.send_and_wait(topic, healthy.model_dump_json().encode(), key=b"k")
 
-        runner = self._runner(database, producer, settings, handler, topic)
+        runner = self._runner(database, kafka_producer, settings, handler, topic)
 
         async def healthy_handled() -> bool:
             return await self._effects(database) == 1
@@ -273,7 +265,7 @@ class TestTracePropagation:
     async def test_traceparent_travels_from_the_writer_through_kafka_to_the_handler(
         self,
         database: Database,
-        producer: AIOKafkaProducer,
+        kafka_producer: AIOKafkaProducer,
         user_settings: UserSettings,
         kafka_probe: Any,
         topic: str,
@@ -289,7 +281,7 @@ class TestTracePropagation:
         with trace.use_span(NonRecordingSpan(caller)):
             async with database.transaction() as session:
                 event = await add_event(session, _registered("traced"), key="t")
-        relay = OutboxRelay(database, producer, Outbox, poll_seconds=0.1)
+        relay = OutboxRelay(database, kafka_producer, Outbox, poll_seconds=0.1)
         relay_task = asyncio.create_task(relay.run())
         [record] = await probe.collect(count=1)
         relay_task.cancel()
@@ -304,12 +296,16 @@ class TestTracePropagation:
         async def handler(session: AsyncSession, _: CloudEvent) -> None:
             seen.append(trace.get_current_span().get_span_context().trace_id)
 
-        await producer.send_and_wait(
+        await kafka_producer.send_and_wait(
             topic, record.value, key=record.key, headers=list(record.headers)
         )
         spec = ConsumerSpec(name=f"trace-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler)
         runner = ConsumerRunner(
-            spec, database=database, producer=producer, inbox_model=Inbox, settings=user_settings
+            spec,
+            database=database,
+            producer=kafka_producer,
+            inbox_model=Inbox,
+            settings=user_settings,
         )
 
         async def handled() -> bool:

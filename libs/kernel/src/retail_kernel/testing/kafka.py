@@ -7,9 +7,12 @@ import time
 from collections.abc import Callable, Collection
 from typing import Any, TypeAlias
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+
+from retail_contracts.envelope import CloudEvent, EventData
+from retail_kernel.outbox import build_event
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
@@ -89,3 +92,29 @@ async def create_topics(bootstrap_servers: str, topics: list[str]) -> None:
         await asyncio.sleep(0)
     finally:
         await admin.close()
+
+
+async def consumers_joined(app: Any, timeout: float = 60.0) -> None:
+    """Wait until every consumer of a running app has joined its group (seconds on tansu)."""
+    async with asyncio.timeout(timeout):
+        for runner in app.state.consumers:
+            await runner.ready.wait()
+
+
+async def send_event(
+    producer: AIOKafkaProducer,
+    data: EventData,
+    *,
+    key: str,
+    tenant_id: str | None,
+    source: str = "retail/test",
+) -> CloudEvent:
+    """Wrap ``data`` in an envelope (as a service's outbox would) and send it to its topic."""
+    event = build_event(data, source=source, subject=None, tenant_id=tenant_id)
+    await resend(producer, event, key=key, topic=data.topic)
+    return event
+
+
+async def resend(producer: AIOKafkaProducer, event: CloudEvent, *, key: str, topic: str) -> None:
+    """Send an envelope as it is: a redelivery or an outbox replay of the same event."""
+    await producer.send_and_wait(topic, event.model_dump_json().encode(), key=key.encode())

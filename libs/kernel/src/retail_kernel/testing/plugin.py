@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from retail_contracts.topics import ALL_TOPICS, dead_letter_topic
 from retail_kernel import embedded, migrations
@@ -112,6 +113,15 @@ async def kafka_probe(
     yield make
     for probe in probes:
         await probe.stop()
+
+
+@pytest.fixture
+async def kafka_producer(retail_infra: RetailInfra) -> AsyncIterator[AIOKafkaProducer]:
+    """A producer on the test broker (acks=all), for sending what a test needs consumed."""
+    producer = AIOKafkaProducer(bootstrap_servers=retail_infra.bootstrap_servers, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
