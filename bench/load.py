@@ -3,7 +3,7 @@
 import asyncio
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,30 +35,46 @@ async def run(
     expect: int = 200,
 ) -> Result:
     """Send requests from ``concurrency`` workers for ``duration`` seconds (after a warm-up)."""
-    latencies: list[float] = []
-    errors = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def one() -> None:
-            nonlocal errors
-            start = time.perf_counter()
+        async def one() -> bool:
             async with session.request(method, url, **make_kwargs()) as response:
                 await response.read()
-                if response.status != expect:
-                    errors += 1
-            latencies.append(time.perf_counter() - start)
+                return response.status == expect
 
-        async def worker(deadline: float) -> None:
-            while time.perf_counter() < deadline:
-                await one()
+        return await closed_loop(name, one, concurrency=concurrency, duration=duration)
 
-        await asyncio.gather(*(worker(time.perf_counter() + 0.5) for _ in range(concurrency)))
-        latencies.clear()
-        errors = 0
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(started + duration) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+
+async def closed_loop(
+    name: str,
+    one: Callable[[], Awaitable[bool]],
+    *,
+    concurrency: int = 32,
+    duration: float = 5.0,
+) -> Result:
+    """Run ``one`` (True when it went as expected) from ``concurrency`` workers, each starting
+    again as soon as it finished: 0.5 s of warm-up, then ``duration`` seconds measured."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def timed() -> None:
+        nonlocal errors
+        start = time.perf_counter()
+        if not await one():
+            errors += 1
+        latencies.append(time.perf_counter() - start)
+
+    async def worker(deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            await timed()
+
+    await asyncio.gather(*(worker(time.perf_counter() + 0.5) for _ in range(concurrency)))
+    latencies.clear()
+    errors = 0
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(started + duration) for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
     return Result(
         name=name,

@@ -5,15 +5,13 @@ hand-written reserve and release must (the goal: the service at >= 60% of it).""
 import asyncio
 import os
 import random
-import statistics
-import time
 import uuid
 
 import aiohttp
 import asyncpg
 
 from bench.harness import infrastructure, serve, write_report
-from bench.load import Result
+from bench.load import Result, closed_loop
 from retail_kernel.db import Database, asyncpg_dsn
 from retail_user.models import Outbox as UserOutbox
 from retail_user.tokens import service as user_tokens
@@ -46,24 +44,19 @@ async def _service_token(user_db: str, user_base: str) -> str:
 
 async def _pairs(name: str, base: str, prefix: str, token: str, duration: float) -> Result:
     """Closed loop: each worker reserves one unit of a random hot sku, then releases it."""
-    headers = {"Authorization": f"Bearer {token}"}
-    latencies: list[float] = []
-    errors = 0
     pick = random.Random(11)
-
     async with aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=CONCURRENCY), headers=headers
+        connector=aiohttp.TCPConnector(limit=CONCURRENCY),
+        headers={"Authorization": f"Bearer {token}"},
     ) as http:
 
-        async def pair() -> None:
-            nonlocal errors
+        async def pair() -> bool:
             ids = str(uuid.uuid4())
             body = {
                 "reservation_id": ids,
                 "order_id": ids,
                 "lines": [{"sku": pick.choice(HOT_SKUS), "qty": 1}],
             }
-            start = time.perf_counter()
             async with http.post(f"{base}{prefix}/reserve", json=body) as response:
                 await response.read()
                 reserved = response.status in (200, 201)
@@ -71,28 +64,9 @@ async def _pairs(name: str, base: str, prefix: str, token: str, duration: float)
                 f"{base}{prefix}/release", json={"reservation_id": ids}
             ) as response:
                 await response.read()
-                errors += 0 if reserved and response.status == 200 else 1
-            latencies.append(time.perf_counter() - start)
+                return reserved and response.status == 200
 
-        async def worker(deadline: float) -> None:
-            while time.perf_counter() < deadline:
-                await pair()
-
-        await asyncio.gather(*(worker(time.perf_counter() + 0.5) for _ in range(CONCURRENCY)))
-        latencies.clear()
-        errors = 0
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(started + duration) for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    ordered = sorted(latencies)
-    return Result(
-        name=name,
-        requests=len(ordered),
-        errors=errors,
-        seconds=elapsed,
-        p50_ms=statistics.median(ordered) * 1000,
-        p99_ms=ordered[int(len(ordered) * 0.99) - 1] * 1000,
-    )
+        return await closed_loop(name, pair, concurrency=CONCURRENCY, duration=duration)
 
 
 async def _seed(dsn: str) -> None:
