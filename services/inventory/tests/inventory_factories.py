@@ -6,24 +6,19 @@ from uuid import UUID, uuid4
 import httpx
 
 from retail_inventory.config import InventorySettings
+from retail_kernel.testing.settings import settings_for_tests
 
 
 def make_inventory_settings(
     database_url: str, bootstrap: str, **overrides: Any
 ) -> InventorySettings:
-    values: dict[str, Any] = {
-        "environment": "test",
-        "database_url": database_url,
-        "kafka_bootstrap_servers": bootstrap,
-        "log_json": False,
-        "log_level": "WARNING",
+    own: dict[str, Any] = {
         "outbox_poll_seconds": 0.5,
         "sweep_interval_seconds": 3600,  # tests run the sweeper themselves unless they ask
         # Joining a consumer group takes seconds: only the tests about commands consume.
         "consumers_enabled": False,
     }
-    values.update(overrides)
-    return InventorySettings(**values)
+    return settings_for_tests(InventorySettings, database_url, bootstrap, **{**own, **overrides})
 
 
 def auth(token: str) -> dict[str, str]:

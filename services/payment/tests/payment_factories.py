@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from retail_contracts.money import Money
 from retail_contracts.payment import AuthorizePayment
+from retail_kernel.testing.settings import settings_for_tests
 from retail_payment.config import PaymentSettings
 from retail_payment.models import Payment
 from retail_payment.payments import service
@@ -19,19 +20,13 @@ PREVIOUS_SECRET = "whsec_test_previous"
 
 
 def make_payment_settings(database_url: str, bootstrap: str, **overrides: Any) -> PaymentSettings:
-    values: dict[str, Any] = {
-        "environment": "test",
-        "database_url": database_url,
-        "kafka_bootstrap_servers": bootstrap,
-        "log_json": False,
-        "log_level": "WARNING",
+    own: dict[str, Any] = {
         "outbox_poll_seconds": 0.5,
         # Joining a consumer group takes seconds: only the tests about commands consume.
         "consumers_enabled": False,
         "stripe_webhook_secrets": f"{WEBHOOK_SECRET},{PREVIOUS_SECRET}",
     }
-    values.update(overrides)
-    return PaymentSettings(**values)
+    return settings_for_tests(PaymentSettings, database_url, bootstrap, **{**own, **overrides})
 
 
 def auth(token: str) -> dict[str, str]:

@@ -7,19 +7,12 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from retail_kernel.testing.settings import settings_for_tests
 from retail_product.config import ProductSettings
 
 
 def make_product_settings(database_url: str, bootstrap: str, **overrides: Any) -> ProductSettings:
-    values: dict[str, Any] = {
-        "environment": "test",
-        "database_url": database_url,
-        "kafka_bootstrap_servers": bootstrap,
-        "log_json": False,
-        "log_level": "WARNING",
-    }
-    values.update(overrides)
-    return ProductSettings(**values)
+    return settings_for_tests(ProductSettings, database_url, bootstrap, **overrides)
 
 
 def auth(token: str) -> dict[str, str]:

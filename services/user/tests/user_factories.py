@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from retail_kernel.embedded import free_port
+from retail_kernel.testing.settings import settings_for_tests
 from retail_user.accounts import service as accounts
 from retail_user.accounts.schemas import UserCreate
 from retail_user.config import UserSettings
@@ -19,20 +20,14 @@ PASSWORD = "correct horse battery"
 
 
 def make_user_settings(database_url: str, bootstrap: str, **overrides: Any) -> UserSettings:
-    values: dict[str, Any] = {
-        "environment": "test",
-        "database_url": database_url,
-        "kafka_bootstrap_servers": bootstrap,
+    own: dict[str, Any] = {
         "bcrypt_rounds": 4,
-        "log_json": False,
-        "log_level": "WARNING",
         "login_rate_limit": "1000/minute",
         "account_login_rate_limit": "1000/minute",
         "register_rate_limit": "1000/minute",
         "password_reset_rate_limit": "1000/minute",
     }
-    values.update(overrides)
-    return UserSettings(**values)
+    return settings_for_tests(UserSettings, database_url, bootstrap, **{**own, **overrides})
 
 
 async def register(
