@@ -5,6 +5,7 @@ from pathlib import Path
 
 from retail_contracts.envelope import EventData
 from retail_contracts.inventory import INVENTORY_COMMAND_TYPES, INVENTORY_EVENT_TYPES
+from retail_contracts.order import ORDER_EVENT_TYPES
 from retail_contracts.payment import PAYMENT_COMMAND_TYPES, PAYMENT_EVENT_TYPES
 from retail_contracts.product import PRODUCT_EVENT_TYPES
 from retail_contracts.user import USER_EVENT_TYPES
@@ -14,6 +15,7 @@ ALL_EVENT_TYPES: tuple[type[EventData], ...] = (
     *PRODUCT_EVENT_TYPES,
     *INVENTORY_COMMAND_TYPES,
     *INVENTORY_EVENT_TYPES,
+    *ORDER_EVENT_TYPES,
     *PAYMENT_COMMAND_TYPES,
     *PAYMENT_EVENT_TYPES,
 )

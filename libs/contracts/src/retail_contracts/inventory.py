@@ -13,7 +13,7 @@ from retail_contracts.topics import INVENTORY_COMMANDS, INVENTORY_EVENTS
 
 Sku = str
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
-CommitRefusal = Literal["expired", "released", "failed", "unknown"]
+CommitRefusal = Literal["expired", "released", "failed", "returned", "unknown"]
 
 
 class LineRequest(BaseModel):
@@ -70,6 +70,13 @@ class CommitStock(InventoryCommand):
     event_type: ClassVar[str] = "retail.inventory.commit.v1"
 
 
+class ReturnStock(InventoryCommand):
+    """Put a committed reservation's units back on hand (an order cancelled after it shipped):
+    a stock-in with reason ``return`` into the warehouses they left from."""
+
+    event_type: ClassVar[str] = "retail.inventory.return.v1"
+
+
 # Replies to the saga (keyed by order id).
 
 
@@ -110,6 +117,12 @@ class CommitRefused(ReservationEvent):
     event_type: ClassVar[str] = "retail.inventory.commit_refused.v1"
 
     reason: CommitRefusal
+
+
+class StockReturned(ReservationEvent):
+    event_type: ClassVar[str] = "retail.inventory.returned.v1"
+
+    lines: list[HeldLine]
 
 
 class ReservationExpired(ReservationEvent):
@@ -157,6 +170,7 @@ INVENTORY_COMMAND_TYPES: tuple[type[InventoryCommand], ...] = (
     ReserveStock,
     ReleaseStock,
     CommitStock,
+    ReturnStock,
 )
 INVENTORY_EVENT_TYPES: tuple[type[EventData], ...] = (
     StockReserved,
@@ -164,6 +178,7 @@ INVENTORY_EVENT_TYPES: tuple[type[EventData], ...] = (
     StockReleased,
     StockCommitted,
     CommitRefused,
+    StockReturned,
     ReservationExpired,
     StockAdjusted,
     StockLow,

@@ -8,7 +8,13 @@ answered again with where the reservation stands, so a saga that retried gets it
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent
-from retail_contracts.inventory import CommitRefused, CommitStock, ReleaseStock, ReserveStock
+from retail_contracts.inventory import (
+    CommitRefused,
+    CommitStock,
+    ReleaseStock,
+    ReserveStock,
+    ReturnStock,
+)
 from retail_contracts.topics import INVENTORY_COMMANDS
 from retail_inventory.reservations import service
 from retail_inventory.reservations.exceptions import CannotCommit, ReservationNotFound
@@ -23,7 +29,7 @@ from retail_kernel.outbox import add_event
 
 
 def inventory_commands(default_ttl: int) -> ConsumerSpec:
-    """The consumer of the saga's reserve, release and commit commands."""
+    """The consumer of the saga's reserve, release, commit and return commands."""
 
     async def handle(session: AsyncSession, event: CloudEvent) -> None:
         tenant, actor = command_tenant(event), event.actor or event.source
@@ -40,6 +46,11 @@ def inventory_commands(default_ttl: int) -> ConsumerSpec:
                 )
             elif event.type == CommitStock.event_type:
                 outcome = await _commit(session, tenant, actor, event.payload(CommitStock))
+            elif event.type == ReturnStock.event_type:
+                returned = event.payload(ReturnStock)
+                outcome = await service.return_stock(
+                    session, tenant, actor, returned.reservation_id
+                )
             else:
                 raise PoisonMessage(f"unknown command type {event.type}")
         if outcome is not None and not outcome.changed:

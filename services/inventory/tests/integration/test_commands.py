@@ -11,7 +11,13 @@ from fastapi import FastAPI
 
 from inventory_factories import auth, create_warehouse, level, receive, reserve_body
 from retail_contracts.envelope import CloudEvent, EventData
-from retail_contracts.inventory import CommitStock, LineRequest, ReleaseStock, ReserveStock
+from retail_contracts.inventory import (
+    CommitStock,
+    LineRequest,
+    ReleaseStock,
+    ReserveStock,
+    ReturnStock,
+)
 from retail_contracts.topics import INVENTORY_COMMANDS, INVENTORY_EVENTS, dead_letter_topic
 from retail_inventory.config import InventorySettings
 from retail_kernel.outbox import build_event
@@ -86,6 +92,18 @@ class TestCommands:
         assert (after["on_hand"], after["reserved"]) == (6, 0)
         ledger = await client.get("/api/v1/inventory/movements", headers=auth(staff))
         assert [row["reason"] for row in ledger.json()["items"]] == ["sale", "receipt"]
+
+        # The order is cancelled after shipping: the units come back once, however often asked.
+        for _ in range(2):
+            await send(kafka_producer, command(ReturnStock(**ids)), order)
+        answers = await probe.events(count=2, timeout=20, subjects=subject)
+        answers += await probe.events(timeout=LATE, subjects=subject)
+        assert types(answers) == ["returned.v1", "returned.v1"]
+        assert answers[0]["data"]["lines"] == [{"sku": "SKU-1", "warehouse": "BER-1", "qty": 4}]
+        after = (await level(client, staff, "SKU-1"))["BER-1"]
+        assert (after["on_hand"], after["reserved"]) == (10, 0)
+        ledger = await client.get("/api/v1/inventory/movements", headers=auth(staff))
+        assert [row["reason"] for row in ledger.json()["items"]] == ["return", "sale", "receipt"]
 
     async def test_release_compensates_once_and_refusals_are_answered(
         self,

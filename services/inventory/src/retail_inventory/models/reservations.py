@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from retail_inventory.models.base import Base
 
-STATUSES = ("HELD", "FAILED", "RELEASED", "COMMITTED", "EXPIRED")
+STATUSES = ("HELD", "FAILED", "RELEASED", "COMMITTED", "EXPIRED", "RETURNED")
 LINE_STATES = ("held", "lapsed", "released", "committed")
 
 

@@ -38,3 +38,10 @@ class CannotCommit(Conflict):
     def __init__(self, reason: CommitRefusal) -> None:
         super().__init__(f"the reservation cannot be committed: it is {reason}")
         self.reason = reason
+
+
+class NotCommitted(Conflict):
+    """Only shipped (committed) stock can come back as a return."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"the reservation is {state}, not committed: nothing shipped to return")

@@ -25,7 +25,7 @@ class ReservationRef(InputModel):
 class ReservationRead(BaseModel):
     reservation_id: UUID
     order_id: UUID
-    status: str = Field(description="HELD, FAILED, RELEASED, COMMITTED or EXPIRED")
+    status: str = Field(description="HELD, FAILED, RELEASED, COMMITTED, EXPIRED or RETURNED")
     lines: list[HeldLine]
     short_lines: list[ShortLine] | None
     expires_at: datetime

@@ -20,11 +20,13 @@ from retail_contracts.inventory import (
     StockCommitted,
     StockReleased,
     StockReserved,
+    StockReturned,
 )
 from retail_inventory.reservations import domain
 from retail_inventory.reservations.exceptions import (
     AlreadyCommitted,
     CannotCommit,
+    NotCommitted,
     ReservationMismatch,
     ReservationNotFound,
 )
@@ -43,6 +45,7 @@ REFUSALS: dict[str, CommitRefusal] = {
     "EXPIRED": "expired",
     "RELEASED": "released",
     "FAILED": "failed",
+    "RETURNED": "returned",
 }
 
 
@@ -200,6 +203,48 @@ async def commit(
     return Outcome(answer, changed=True)
 
 
+async def return_stock(
+    session: AsyncSession, tenant_id: str, actor: str, reservation_id: UUID
+) -> Outcome:
+    """Put a committed reservation's units back on hand (an order cancelled after shipping):
+    a ``return`` movement per line, into the warehouse it left from. Only once."""
+    reservations = ReservationRepository(session)
+    reservation = await reservations.locked(reservation_id)
+    if reservation is None or reservation.tenant_id != tenant_id:
+        raise ReservationNotFound()
+    if reservation.status == "RETURNED":
+        return Outcome(await read(session, reservation), changed=False)
+    if reservation.status != "COMMITTED":
+        raise NotCommitted(reservation.status.lower())
+    lines = await reservations.lines(reservation.id, lock_stock=True)
+    stock = StockRepository(session)
+    results = await stock.apply(
+        tenant_id,
+        [StockChange(line.sku, line.warehouse_id, on_hand=line.qty) for line in lines],
+    )
+    after = {(row.sku, row.warehouse_id): row.on_hand for row in results}
+    await stock.record(
+        [
+            {
+                "tenant_id": tenant_id,
+                "sku": line.sku,
+                "warehouse_id": line.warehouse_id,
+                "delta": line.qty,
+                "reason": Reason.RETURN,
+                "on_hand_after": after[(line.sku, line.warehouse_id)],
+                "actor": actor,
+                "reference": str(reservation.order_id),
+            }
+            for line in lines
+        ]
+    )
+    await evaluate_thresholds(session, tenant_id, sorted({line.sku for line in lines}))
+    reservation = await reservations.set_status(reservation, "RETURNED")
+    answer = _answer(reservation, _held(lines))
+    await publish_answer(session, tenant_id, answer)
+    return Outcome(answer, changed=True)
+
+
 async def expire_next(session: AsyncSession) -> bool:
     """Expire one held reservation past its expiry (skipping any another sweeper holds)."""
     reservations = ReservationRepository(session)
@@ -296,6 +341,8 @@ def answer_event(tenant_id: str, answer: ReservationRead) -> EventData:
             return StockCommitted(**ids, lines=answer.lines)
         case "EXPIRED":
             return ReservationExpired(**ids)
+        case "RETURNED":
+            return StockReturned(**ids, lines=answer.lines)
         case _:
             return StockReleased(**ids)
 
