@@ -1,15 +1,13 @@
 """Plain async factories for the User service tests."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
-from retail_kernel.embedded import free_port
+from retail_kernel.testing.servers import running_server
 from retail_kernel.testing.settings import settings_for_tests
 from retail_user.accounts import service as accounts
 from retail_user.accounts.schemas import UserCreate
@@ -95,6 +93,13 @@ class IdentityProvider:
         async with httpx.AsyncClient(base_url=self.base_url) as http:
             return str((await login(http, username))["access_token"])
 
+    async def register_client(self, client_id: str, secret: str, tenant: str = "default") -> None:
+        """A service client with a known secret (another service's client credentials)."""
+        from retail_user.tokens import service as tokens  # noqa: PLC0415
+
+        async with self.app.state.database.transaction() as session:
+            await tokens.ensure_service_client(session, client_id, tenant, secret)
+
     async def service_token(self, client_id: str, tenant: str = "default") -> str:
         from retail_user.tokens import service as tokens  # noqa: PLC0415
 
@@ -112,17 +117,8 @@ class IdentityProvider:
 async def identity_provider(database_url: str, bootstrap: str) -> AsyncIterator[IdentityProvider]:
     """Run the User service under uvicorn in this event loop for the duration."""
     app = create_app(make_user_settings(database_url, bootstrap))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield IdentityProvider(app, f"http://127.0.0.1:{server.config.port}")
-    finally:
-        server.should_exit = True
-        await task
+    async with running_server(app) as base_url:
+        yield IdentityProvider(app, base_url)
 
 
 def issue_token_sync(

@@ -16,7 +16,7 @@ from rich.table import Table
 from retail_cli import platform
 from retail_cli.platform import Home, ManagedProcess
 from retail_kernel import embedded
-from retail_kernel.registry import installed_services
+from retail_kernel.registry import ServiceInfo, installed_services
 
 app = typer.Typer(help="Run and operate the retail platform.", no_args_is_help=True)
 events_app = typer.Typer(help="Domain events kept in the services' outboxes.")
@@ -60,6 +60,7 @@ def up(
         admin_uri = embedded.start_postgres(place.pgdata)
     with console.status("applying migrations…"):
         asyncio.run(platform.migrate_all(admin_uri, services))
+    _register_service_clients(place, services)
     bootstrap = f"127.0.0.1:{broker_port}"
     broker = ManagedProcess("broker", broker_port, [], {}, place.logs / "broker.log")
     broker.process = embedded.start_broker(broker_port, broker.log_path)
@@ -88,6 +89,19 @@ def up(
             embedded.stop_postgres(place.pgdata)
             place.state_file.unlink(missing_ok=True)
         console.print("stopped")
+
+
+def _register_service_clients(place: Home, services: dict[str, ServiceInfo]) -> None:
+    """Give each service that calls others a client-credentials client (its secret in a file)."""
+    callers = [info for info in services.values() if info.service_client]
+    if not callers or "user" not in services:
+        return
+    from retail_cli import user_admin  # noqa: PLC0415 - needs the User service installed
+
+    for info in callers:
+        secret = platform.client_secret_file(place.root, info).read_text().strip()
+        client = str(info.service_client)
+        asyncio.run(user_admin.ensure_client(place, client, "default", secret))
 
 
 def _state(

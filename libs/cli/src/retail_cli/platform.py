@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -82,6 +83,8 @@ def service_env(
     services = installed_services()
     user_port = service_port(services["user"]) if "user" in services else 8001
     extra = info.local_env(home) if info.local_env and home else {}
+    if info.service_client and home:
+        extra[f"{prefix}SERVICE_CLIENT_SECRET_FILE"] = str(client_secret_file(home, info))
     return {
         **extra,
         f"{prefix}ENVIRONMENT": os.environ.get(f"{prefix}ENVIRONMENT", "development"),
@@ -90,6 +93,16 @@ def service_env(
         f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         f"{prefix}JWKS_URL": f"http://127.0.0.1:{user_port}/.well-known/jwks.json",
     }
+
+
+def client_secret_file(home: Path, info: ServiceInfo) -> Path:
+    """Where the local platform keeps a service client's secret (made on first use)."""
+    path = home / "secrets" / f"{info.service_client}.client-secret"
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path
 
 
 def local_settings(info: ServiceInfo, home: Home) -> BaseServiceSettings:

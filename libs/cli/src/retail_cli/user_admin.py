@@ -59,3 +59,13 @@ async def create_client(home: Home, client_id: str, tenant: str) -> str:
             return await tokens.create_service_client(session, client_id, tenant)
     finally:
         await database.dispose()
+
+
+async def ensure_client(home: Home, client_id: str, tenant: str, secret: str) -> None:
+    settings = _settings(home)
+    database = _database(settings)
+    try:
+        async with database.transaction() as session:
+            await tokens.ensure_service_client(session, client_id, tenant, secret)
+    finally:
+        await database.dispose()

@@ -42,6 +42,17 @@ class StatusChange(BaseModel):
     reason: str | None = None
 
 
+class ShippingAddress(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+
+
 class OrderEvent(EventData):
     topic: ClassVar[str] = ORDER_EVENTS
 
@@ -54,7 +65,10 @@ class OrderEvent(EventData):
     lines: list[OrderLine]
     total: Money
     status_history: list[StatusChange]
+    shipping_address: ShippingAddress
     created_at: datetime
+    # Set while the saga is parked for an operator: why.
+    attention: str | None = None
 
 
 class OrderCreated(OrderEvent):
@@ -88,7 +102,11 @@ class OrderNeedsAttention(OrderEvent):
 
     event_type: ClassVar[str] = "retail.order.needs_attention.v1"
 
-    attention: str
+
+class OrderResumed(OrderEvent):
+    """An operator retried or force-compensated a parked saga."""
+
+    event_type: ClassVar[str] = "retail.order.resumed.v1"
 
 
 ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
@@ -99,6 +117,7 @@ ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
     OrderRejected,
     OrderCancelled,
     OrderNeedsAttention,
+    OrderResumed,
 )
 EVENT_FOR_STATUS: dict[str, type[OrderEvent]] = {
     "PENDING": OrderCreated,

@@ -30,6 +30,9 @@ class ServiceInfo:
     seeded_tables: tuple[str, ...] = ()
     # Extra environment for ``retail up``, given the platform's home folder (e.g. a media dir).
     local_env: Callable[[Path], dict[str, str]] | None = None
+    # The client id this service calls other services as (client credentials); ``retail up``
+    # registers it with the User service and hands the secret over in a file.
+    service_client: str | None = None
 
     def metadata(self) -> MetaData:
         metadata: MetaData = importlib.import_module(self.models).Base.metadata

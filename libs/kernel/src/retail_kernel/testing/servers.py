@@ -1,6 +1,7 @@
 """Serving an app to tests: in-process through ASGI, or under uvicorn in a thread of its own
 (for synchronous clients such as schemathesis)."""
 
+import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -42,3 +43,23 @@ async def asgi_client(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+@asynccontextmanager
+async def running_server(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` (lifespan included) under uvicorn in this event loop, on a free port, for
+    services that other services call over real HTTP; yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the server stopped while starting")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        await task

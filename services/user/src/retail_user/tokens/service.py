@@ -226,3 +226,26 @@ async def create_service_client(session: AsyncSession, client_id: str, tenant_id
         )
     )
     return secret
+
+
+async def ensure_service_client(
+    session: AsyncSession, client_id: str, tenant_id: str, secret: str
+) -> None:
+    """Register a service client with a secret chosen elsewhere (the local platform's secret
+    file), or give an existing one that secret."""
+    repository = ServiceClientRepository(session)
+    client = await repository.by_id(client_id)
+    if client is None:
+        await repository.add(
+            ServiceClient(
+                client_id=client_id,
+                secret_hash=token_digest(secret),
+                tenant_id=tenant_id,
+                roles=["service"],
+                disabled=False,
+            )
+        )
+        return
+    client.secret_hash = token_digest(secret)
+    client.disabled = False
+    await session.flush()

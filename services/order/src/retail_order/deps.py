@@ -1,0 +1,53 @@
+"""The Order service's injected resources and who-may-do-what dependencies."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from retail_kernel.auth import Principal, require_roles
+from retail_kernel.db import Database
+from retail_order.config import OrderSettings
+from retail_order.orders.catalog import ProductCatalog
+from retail_order.orders.service import KeyRules
+from retail_order.saga.domain import Policy
+
+
+def policy_from(settings: OrderSettings) -> Policy:
+    return Policy(
+        step_timeout=timedelta(seconds=settings.step_timeout_seconds),
+        step_max_attempts=settings.step_max_attempts,
+        compensation_max_attempts=settings.compensation_max_attempts,
+        reservation_ttl_seconds=settings.reservation_ttl_seconds,
+    )
+
+
+def _policy(request: Request) -> Policy:
+    return policy_from(request.app.state.settings)
+
+
+def _key_rules(request: Request) -> KeyRules:
+    settings: OrderSettings = request.app.state.settings
+    return KeyRules(
+        keep=timedelta(hours=settings.idempotency_key_hours),
+        lock=timedelta(seconds=settings.idempotency_lock_seconds),
+    )
+
+
+def _catalog(request: Request) -> ProductCatalog:
+    catalog: ProductCatalog = request.app.state.catalog
+    return catalog
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+PolicyDep = Annotated[Policy, Depends(_policy)]
+KeyRulesDep = Annotated[KeyRules, Depends(_key_rules)]
+CatalogDep = Annotated[ProductCatalog, Depends(_catalog)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+Customer = Annotated[Principal, Depends(require_roles("customer"))]
+Staff = Annotated[Principal, Depends(require_roles("staff", "admin"))]
+Reader = Annotated[Principal, Depends(require_roles("customer", "staff", "admin"))]

@@ -1,0 +1,23 @@
+"""The Order service's tables."""
+
+from retail_order.models.base import Base, Inbox, Outbox
+from retail_order.models.orders import (
+    IdempotencyKey,
+    Order,
+    OrderEventLog,
+    OrderLine,
+    OrderRead,
+    StatusChange,
+)
+
+__all__ = [
+    "Base",
+    "IdempotencyKey",
+    "Inbox",
+    "Order",
+    "OrderEventLog",
+    "OrderLine",
+    "OrderRead",
+    "Outbox",
+    "StatusChange",
+]

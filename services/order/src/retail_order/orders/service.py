@@ -1,0 +1,279 @@
+"""Order use cases: create (Idempotency-Key, frozen prices, the saga's first step), read from
+the projection, cancel, and the operators' retry / force-compensate of a parked saga."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from retail_contracts.money import MAX_AMOUNT
+from retail_contracts.order import OrderCreated
+from retail_kernel.auth import Principal
+from retail_kernel.db import Database
+from retail_kernel.errors import UnprocessableContent
+from retail_kernel.outbox import new_id
+from retail_kernel.pagination import decode_cursor, encode_cursor
+from retail_order.models import IdempotencyKey, Order
+from retail_order.orders import domain
+from retail_order.orders.catalog import ProductCatalog
+from retail_order.orders.exceptions import (
+    CannotCancel,
+    IdempotencyKeyReused,
+    MixedCurrencies,
+    NotParked,
+    OrderNotFound,
+    ProductsNotOrderable,
+    RequestInProgress,
+)
+from retail_order.orders.repository import IdempotencyRepository, OrderRepository
+from retail_order.orders.schemas import OrderCreate, OrderPage, OrderRead
+from retail_order.read_model.repository import ReadRepository
+from retail_order.saga import domain as saga_domain
+from retail_order.saga import service as saga
+from retail_order.saga.domain import Policy
+
+
+@dataclass(frozen=True)
+class KeyRules:
+    keep: timedelta  # how long a finished response is given again
+    lock: timedelta  # after this long an unfinished first request counts as abandoned
+
+
+@dataclass(frozen=True)
+class Created:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+async def create_order(
+    database: Database,
+    catalog: ProductCatalog,
+    principal: Principal,
+    key: str,
+    body: OrderCreate,
+    *,
+    rules: KeyRules,
+    policy: Policy,
+) -> Created:
+    """Place an order under an Idempotency-Key: the first request with a key runs; a repeat
+    with the same body gets the first response; with another body, 422; while the first is
+    still running, 409. A request that fails leaves the key unused."""
+    customer, tenant = principal.user_id, principal.tenant_id
+    fingerprint = domain.request_hash(body.model_dump(mode="json"))
+    stored = await _claim_key(database, tenant, customer, key, fingerprint, rules)
+    if stored is not None:
+        return stored
+    try:
+        priced = await _price(catalog, tenant, body)
+        async with database.transaction() as session:
+            order = await _place(session, principal, body, priced, policy)
+            read = await order_read(session, order)
+            response = read.model_dump(mode="json")
+            await IdempotencyRepository(session).finish(
+                tenant, customer, key, order_id=order.id, status=202, body=response
+            )
+    except Exception:
+        async with database.transaction() as session:
+            await IdempotencyRepository(session).forget(tenant, customer, key)
+        raise
+    return Created(202, response, replayed=False)
+
+
+async def _claim_key(
+    database: Database,
+    tenant: str,
+    customer: UUID,
+    key: str,
+    fingerprint: str,
+    rules: KeyRules,
+) -> Created | None:
+    """Take the key (None), or the stored response of the request that already used it."""
+    async with database.transaction() as session:
+        keys = IdempotencyRepository(session)
+        now = datetime.now(UTC)
+        values = {
+            "tenant_id": tenant,
+            "customer_id": customer,
+            "key": key,
+            "request_hash": fingerprint,
+            "created_at": now,
+        }
+        if await keys.claim(values):
+            return None
+        first = await keys.find(tenant, customer, key, lock=True)
+        if first is None or _lapsed(first, now, rules):
+            await keys.forget(tenant, customer, key)
+            await keys.claim(values)
+            return None
+        if first.request_hash != fingerprint:
+            raise IdempotencyKeyReused()
+        if first.response_status is None or first.response_body is None:
+            raise RequestInProgress()
+        return Created(first.response_status, first.response_body, replayed=True)
+
+
+def _lapsed(first: IdempotencyKey, now: datetime, rules: KeyRules) -> bool:
+    age = now - first.created_at
+    return age > rules.keep or (first.response_status is None and age > rules.lock)
+
+
+async def _price(catalog: ProductCatalog, tenant: str, body: OrderCreate) -> domain.Priced:
+    wanted = domain.merge_lines((line.product_id, line.qty) for line in body.lines)
+    priced = domain.price(wanted, await catalog.products(tenant, list(wanted)))
+    if isinstance(priced, domain.Unorderable):
+        if priced.unknown or priced.inactive:
+            raise ProductsNotOrderable(priced.unknown, priced.inactive)
+        raise MixedCurrencies(priced.currencies)
+    if priced.total > MAX_AMOUNT:
+        raise UnprocessableContent("the order's total is larger than can be paid at once")
+    return priced
+
+
+async def _place(
+    session: AsyncSession,
+    principal: Principal,
+    body: OrderCreate,
+    priced: domain.Priced,
+    policy: Policy,
+) -> Order:
+    """The order, its lines and its first status; then the saga's first command."""
+    repository = OrderRepository(session)
+    now = datetime.now(UTC)
+    started = saga_domain.start(now, policy)
+    order = Order(
+        id=new_id(),
+        tenant_id=principal.tenant_id,
+        customer_id=principal.user_id,
+        currency=priced.currency,
+        total_amount=priced.total,
+        shipping_address=body.shipping_address.model_dump(mode="json"),
+        payment_provider=body.payment_method.provider,
+        payment_token=body.payment_method.token,
+        reservation_id=new_id(),
+        version=1,
+        short_lines=None,
+        created_at=now,
+        updated_at=now,
+        **{**saga.saga_columns(started.saga), "step": None, "attempts": 0, "deadline": None},
+    )
+    await repository.add(order)
+    await repository.add_lines(
+        [
+            {
+                "order_id": order.id,
+                "line_no": number,
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "name": line.name,
+                "qty": line.qty,
+                "unit_amount": line.unit_amount,
+            }
+            for number, line in enumerate(priced.lines, start=1)
+        ]
+    )
+    await repository.add_history(order.id, order.status, None, now)
+    await saga.publish(session, order, OrderCreated)
+    await saga.apply(session, order, started, now, policy)
+    return order
+
+
+async def order_read(session: AsyncSession, order: Order) -> OrderRead:
+    """The order as its write side stands now (the creator's read-your-writes)."""
+    repository = OrderRepository(session)
+    lines, history = await repository.lines(order.id), await repository.history(order.id)
+    data = saga.snapshot(order, lines, history)
+    return OrderRead.model_validate(
+        {**data, "id": order.id, "short_lines": order.short_lines or []}, from_attributes=True
+    )
+
+
+def may_read(principal: Principal, customer_id: UUID) -> bool:
+    return principal.has_any_role("staff", "admin") or principal.subject == str(customer_id)
+
+
+async def get_order(session: AsyncSession, principal: Principal, order_id: UUID) -> OrderRead:
+    """From the read model; an order the projection has not seen yet comes from the write
+    side, so its creator always finds it right after the 202."""
+    row = await ReadRepository(session).one(principal.tenant_id, order_id)
+    if row is not None:
+        if not may_read(principal, row.customer_id):
+            raise OrderNotFound()
+        return OrderRead.from_event(row.document)
+    order = await OrderRepository(session).by_id(principal.tenant_id, order_id)
+    if order is None or not may_read(principal, order.customer_id):
+        raise OrderNotFound()
+    return await order_read(session, order)
+
+
+async def list_orders(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: str | None,
+    attention_only: bool = False,
+    cursor: str | None,
+    limit: int,
+) -> OrderPage:
+    """A customer's own orders, or (staff) the tenant's; newest first."""
+    staff = principal.has_any_role("staff", "admin")
+    after = None
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        try:
+            after = (datetime.fromisoformat(values["at"]), UUID(values["id"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnprocessableContent("the cursor is not valid") from exc
+    rows = await ReadRepository(session).page(
+        principal.tenant_id,
+        customer_id=None if staff else principal.user_id,
+        status=status,
+        attention_only=attention_only,
+        after=after,
+        limit=limit + 1,
+    )
+    items = [OrderRead.from_event(row.document) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor({"at": last.created_at.isoformat(), "id": str(last.id)}) if last else None
+    )
+    return OrderPage(items=items, next_cursor=next_cursor)
+
+
+async def cancel(
+    session: AsyncSession, principal: Principal, order_id: UUID, policy: Policy
+) -> OrderRead:
+    """Cancel: before confirmation release + void; after it refund + restock."""
+    order = await _locked(session, principal, order_id)
+    now = datetime.now(UTC)
+    try:
+        decision = saga_domain.request_cancel(saga.saga_of(order), now, policy)
+    except saga_domain.CannotCancel as exc:
+        raise CannotCancel(str(exc)) from exc
+    await saga.apply(session, order, decision, now, policy)
+    return await order_read(session, order)
+
+
+async def resume(
+    session: AsyncSession, principal: Principal, order_id: UUID, policy: Policy, *, force: bool
+) -> OrderRead:
+    """An operator sends a parked saga's step again, or (``force``) records it as undone by
+    hand and lets the saga carry on."""
+    order = await _locked(session, principal, order_id)
+    now = datetime.now(UTC)
+    act = saga_domain.force_compensate if force else saga_domain.retry
+    try:
+        decision = act(saga.saga_of(order), now, policy)
+    except saga_domain.NotParked as exc:
+        raise NotParked() from exc
+    await saga.apply(session, order, decision, now, policy)
+    return await order_read(session, order)
+
+
+async def _locked(session: AsyncSession, principal: Principal, order_id: UUID) -> Order:
+    order = await OrderRepository(session).by_id(principal.tenant_id, order_id, lock=True)
+    if order is None or not may_read(principal, order.customer_id):
+        raise OrderNotFound()
+    return order

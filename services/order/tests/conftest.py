@@ -1,0 +1,1 @@
+from order_fixtures import *  # noqa: F403
