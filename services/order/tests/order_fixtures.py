@@ -1,3 +1,5 @@
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,15 +9,23 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from inventory_factories import make_inventory_settings
 from order_factories import CLIENT_SECRET, auth, make_order_settings
+from payment_factories import make_payment_settings
 from product_factories import make_product_settings
+from retail_inventory.main import create_app as create_inventory_app
+from retail_kernel.testing.kafka import consumers_joined
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
-from retail_kernel.testing.servers import running_server
+from retail_kernel.testing.servers import asgi_client, running_server
 from retail_order.config import OrderSettings
 from retail_order.main import create_app
+from retail_payment.main import create_app as create_payment_app
 from retail_product.main import create_app as create_product_app
 from user_factories import IdentityProvider
 from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
+
+WAREHOUSE = "MAIN"
+FINAL = frozenset({"CONFIRMED", "REJECTED", "CANCELLED"})
 
 
 @dataclass
@@ -100,3 +110,82 @@ async def customer(identity: IdentityProvider) -> str:
 @pytest.fixture
 async def staff(catalog: Catalog) -> str:
     return catalog.staff
+
+
+@dataclass
+class Stack:
+    """The Order service with the real Inventory and Payment services, all consuming from the
+    real broker: the saga runs end to end."""
+
+    order: httpx.AsyncClient
+    inventory: httpx.AsyncClient
+    apps: dict[str, FastAPI]
+    catalog: Catalog
+
+    async def stocked(self, sku: str, qty: int, amount: int = 1000) -> str:
+        """A product in the catalog with ``qty`` units in the warehouse; its id."""
+        product = await self.catalog.add(sku, amount)
+        if qty:
+            adjusted = await self.inventory.post(
+                "/api/v1/inventory/adjust",
+                json={"sku": sku, "warehouse": WAREHOUSE, "delta": qty, "reason": "receipt"},
+                headers=auth(self.catalog.staff),
+            )
+            assert adjusted.status_code == 200, adjusted.text
+        return product
+
+    async def level(self, sku: str) -> dict[str, Any]:
+        response = await self.inventory.get(
+            "/api/v1/inventory/levels", params={"sku": sku}, headers=auth(self.catalog.staff)
+        )
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items[0]
+
+    async def settled(
+        self, order_id: str, token: str, *, timeout: float = 30.0, until: frozenset[str] = FINAL
+    ) -> dict[str, Any]:
+        """The order once the read model shows it in one of ``until``."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self.order.get(f"/api/v1/orders/{order_id}", headers=auth(token))
+                body: dict[str, Any] = response.json()
+                if response.status_code == 200 and body["status"] in until:
+                    return body
+                await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def stack(
+    retail_db: ServiceDatabases,
+    retail_infra: RetailInfra,
+    identity: IdentityProvider,
+    catalog: Catalog,
+    order_settings: OrderSettings,
+) -> AsyncIterator[Stack]:
+    bootstrap, jwks = retail_infra.bootstrap_servers, identity.jwks_url
+    apps = {
+        "order": create_app(order_settings.model_copy(update={"consumers_enabled": True})),
+        "inventory": create_inventory_app(
+            make_inventory_settings(
+                retail_db.url("inventory"), bootstrap, jwks_url=jwks, consumers_enabled=True
+            )
+        ),
+        "payment": create_payment_app(
+            make_payment_settings(
+                retail_db.url("payment"), bootstrap, jwks_url=jwks, consumers_enabled=True
+            )
+        ),
+    }
+    async with contextlib.AsyncExitStack() as running:
+        clients = {
+            name: await running.enter_async_context(asgi_client(app, f"http://{name}.test"))
+            for name, app in apps.items()
+        }
+        await asyncio.gather(*(consumers_joined(app) for app in apps.values()))
+        created = await clients["inventory"].post(
+            "/api/v1/inventory/warehouses",
+            json={"code": WAREHOUSE, "name": "Main warehouse"},
+            headers=auth(catalog.staff),
+        )
+        assert created.status_code == 201, created.text
+        yield Stack(clients["order"], clients["inventory"], apps, catalog)
