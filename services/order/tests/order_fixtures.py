@@ -141,6 +141,32 @@ class Stack:
         items: list[dict[str, Any]] = response.json()["items"]
         return items[0]
 
+    async def all_settled(self, ids: set[str], *, timeout: float) -> list[dict[str, Any]]:
+        """Every one of these orders once the read model shows each final (one staff listing
+        polled, rather than one poller per order competing with the saga for the loop)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                orders = await self.listing()
+                final = [order for order in orders if order["id"] in ids]
+                if len(final) == len(ids) and all(o["status"] in FINAL for o in final):
+                    return final
+                await asyncio.sleep(0.5)
+
+    async def listing(self) -> list[dict[str, Any]]:
+        """Every order of the tenant, through the staff listing's pages."""
+        orders: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            response = await self.order.get(
+                "/api/v1/orders", params=params, headers=auth(self.catalog.staff)
+            )
+            assert response.status_code == 200, response.text
+            orders += response.json()["items"]
+            cursor = response.json()["next_cursor"]
+            if cursor is None:
+                return orders
+
     async def settled(
         self, order_id: str, token: str, *, timeout: float = 30.0, until: frozenset[str] = FINAL
     ) -> dict[str, Any]:

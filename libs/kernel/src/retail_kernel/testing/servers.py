@@ -46,12 +46,18 @@ async def asgi_client(
 
 
 @asynccontextmanager
-async def running_server(app: Any) -> AsyncIterator[str]:
-    """Serve ``app`` (lifespan included) under uvicorn in this event loop, on a free port, for
-    services that other services call over real HTTP; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+async def running_server(app: Any, *, lifespan: bool = True) -> AsyncIterator[str]:
+    """Serve ``app`` under uvicorn in this event loop, on a free port, for services that other
+    services (or many concurrent clients) call over real HTTP; yields its base URL.
+    ``lifespan=False`` serves an app whose lifespan the caller already runs."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=free_port(),
+        log_level="warning",
+        lifespan="on" if lifespan else "off",
     )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
