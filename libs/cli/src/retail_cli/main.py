@@ -24,11 +24,13 @@ users_app = typer.Typer(help="User accounts.")
 keys_app = typer.Typer(help="JWT signing keys.")
 clients_app = typer.Typer(help="Service clients (client-credentials grant).")
 payments_app = typer.Typer(help="Payments and their providers.")
+orders_app = typer.Typer(help="Orders and their read model.")
 app.add_typer(events_app, name="events")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(clients_app, name="clients")
 app.add_typer(payments_app, name="payments")
+app.add_typer(orders_app, name="orders")
 console = Console()
 
 HomeOption = Annotated[
@@ -338,3 +340,12 @@ def reconcile_payments(
         )
     console.print(table)
     raise typer.Exit(1)
+
+
+@orders_app.command("rebuild-read-model")
+def rebuild_order_read_model(home: HomeOption = DEFAULT_HOME) -> None:
+    """Empty the orders read model and build it again from every order event."""
+    from retail_cli import order_admin  # noqa: PLC0415 - needs the Order service installed
+
+    applied = asyncio.run(order_admin.rebuild_read_model(Home(home.resolve())))
+    console.print(f"rebuilt the orders read model from {applied} events")

@@ -2,12 +2,17 @@
 and databases; confirmations, rejections with their compensations, cancellations."""
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from order_factories import auth, place_order
 from order_fixtures import Stack
+from retail_order.models import OrderRead
 from retail_payment.models import Payment
 from user_factories import IdentityProvider
 
@@ -17,6 +22,26 @@ async def payments(stack: Stack) -> dict[str, str]:
     async with stack.apps["payment"].state.database.transaction() as session:
         rows = (await session.execute(select(Payment.order_id, Payment.status))).all()
     return {str(order): status for order, status in rows}
+
+
+async def read_model(stack: Stack) -> list[dict[str, Any]]:
+    async with stack.apps["order"].state.database.transaction() as session:
+        rows = (await session.scalars(select(OrderRead).order_by(OrderRead.id))).all()
+    return [{"id": str(row.id), "version": row.version, **row.document} for row in rows]
+
+
+def rebuild_with_cli(database_url: str) -> None:
+    retail = Path(sys.executable).parent / "retail"
+    env = {**os.environ, "RETAIL_ORDER_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [str(retail), "orders", "rebuild-read-model"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rebuilt the orders read model from" in done.stdout
 
 
 def history(order: dict[str, Any]) -> list[str]:
@@ -86,6 +111,12 @@ class TestSaga:
             "sale",
             "receipt",
         ]
+
+        # The read model rebuilt from the event log, by the CLI, is the one the consumer built.
+        before = await read_model(stack)
+        assert {row["id"] for row in before} == {early["id"], late["id"]}
+        await asyncio.to_thread(rebuild_with_cli, stack.apps["order"].state.database.url)
+        assert await read_model(stack) == before
 
     async def test_a_stranger_can_neither_read_nor_cancel(
         self, stack: Stack, customer: str, identity: IdentityProvider
