@@ -183,3 +183,24 @@ def service_token_sync(
         json={"client_id": client_id, "client_secret": secret},
     )
     return str(response.json()["access_token"])
+
+
+def register_client_sync(
+    database_url: str, client_id: str, secret: str, *, tenant: str = "default"
+) -> None:
+    """For synchronous tests: a service client with a known secret (another service's)."""
+    import asyncio  # noqa: PLC0415
+
+    from retail_kernel.db import Database  # noqa: PLC0415
+    from retail_user.models import Outbox  # noqa: PLC0415
+    from retail_user.tokens import service as tokens  # noqa: PLC0415
+
+    async def create() -> None:
+        database = Database(database_url, source="test", outbox_model=Outbox)
+        try:
+            async with database.transaction() as session:
+                await tokens.ensure_service_client(session, client_id, tenant, secret)
+        finally:
+            await database.dispose()
+
+    asyncio.run(create())

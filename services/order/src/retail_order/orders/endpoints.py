@@ -60,7 +60,7 @@ async def create_order(
     return JSONResponse(created.body, status_code=created.status, headers=headers)
 
 
-@router.get("", responses=problem_responses(401, 403))
+@router.get("", responses=problem_responses(400, 401, 403))
 async def list_orders(
     session: SessionDep,
     reader: Reader,
@@ -72,7 +72,7 @@ async def list_orders(
     return await service.list_orders(session, reader, status=status, cursor=cursor, limit=limit)
 
 
-@router.get("/attention", responses=problem_responses(401, 403))
+@router.get("/attention", responses=problem_responses(400, 401, 403))
 async def orders_needing_attention(
     session: SessionDep, staff: Staff, limit: Limit = 20, cursor: Cursor = None
 ) -> OrderPage:

@@ -12,7 +12,7 @@ from retail_contracts.money import MAX_AMOUNT
 from retail_contracts.order import OrderCreated
 from retail_kernel.auth import Principal
 from retail_kernel.db import Database
-from retail_kernel.errors import UnprocessableContent
+from retail_kernel.errors import BadRequest, UnprocessableContent
 from retail_kernel.outbox import new_id
 from retail_kernel.pagination import decode_cursor, encode_cursor
 from retail_order.models import IdempotencyKey, Order
@@ -225,7 +225,7 @@ async def list_orders(
         try:
             after = (datetime.fromisoformat(values["at"]), UUID(values["id"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise UnprocessableContent("the cursor is not valid") from exc
+            raise BadRequest("the cursor is not valid") from exc
     rows = await ReadRepository(session).page(
         principal.tenant_id,
         customer_id=None if staff else principal.user_id,
