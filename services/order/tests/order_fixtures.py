@@ -181,26 +181,44 @@ class Stack:
 
 
 @pytest.fixture
+def saga_settings() -> dict[str, Any]:
+    """Order settings for the stack (a test module overrides this fixture to change them)."""
+    return {}
+
+
+@pytest.fixture
+def peers() -> tuple[str, ...]:
+    """The services the stack runs beside the Order service (overridable: leave one out)."""
+    return ("inventory", "payment")
+
+
+@pytest.fixture
 async def stack(
     retail_db: ServiceDatabases,
     retail_infra: RetailInfra,
     identity: IdentityProvider,
     catalog: Catalog,
     order_settings: OrderSettings,
+    saga_settings: dict[str, Any],
+    peers: tuple[str, ...],
 ) -> AsyncIterator[Stack]:
     bootstrap, jwks = retail_infra.bootstrap_servers, identity.jwks_url
-    apps = {
-        "order": create_app(order_settings.model_copy(update={"consumers_enabled": True})),
-        "inventory": create_inventory_app(
+    makers = {
+        "inventory": lambda: create_inventory_app(
             make_inventory_settings(
                 retail_db.url("inventory"), bootstrap, jwks_url=jwks, consumers_enabled=True
             )
         ),
-        "payment": create_payment_app(
+        "payment": lambda: create_payment_app(
             make_payment_settings(
                 retail_db.url("payment"), bootstrap, jwks_url=jwks, consumers_enabled=True
             )
         ),
+    }
+    own = {**saga_settings, "consumers_enabled": True}
+    apps = {
+        "order": create_app(order_settings.model_copy(update=own)),
+        **{name: makers[name]() for name in peers},
     }
     async with contextlib.AsyncExitStack() as running:
         clients = {
