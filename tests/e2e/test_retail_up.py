@@ -5,58 +5,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from retail_kernel.embedded import free_port
+from retail_e2e import Platform
 from retail_kernel.registry import installed_services
 
 PASSWORD = "a long enough secret"
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    home = tmp_path_factory.mktemp("retail-home")
-    ports = {name: free_port() for name in installed_services()}
-    user_port = ports["user"]
-    env = {
-        **os.environ,
-        **{f"RETAIL_{name.upper()}_PORT": str(port) for name, port in ports.items()},
-        "RETAIL_BROKER_PORT": str(free_port()),
-        "RETAIL_USER_BCRYPT_ROUNDS": "4",
-    }
-    retail = Path(sys.executable).parent / "retail"
-    process = subprocess.Popen(
-        [str(retail), "up", "--home", str(home)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{user_port}"
-    deadline = time.monotonic() + 90
-    while not all(_ready(f"http://127.0.0.1:{port}") for port in ports.values()):
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
-            process.kill()
-            pytest.fail(f"retail up did not come up:\n{output}")
-        time.sleep(0.3)
-    yield base, home
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
-
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def test_register_login_profile_and_jwks_over_real_http(platform: tuple[str, Path]) -> None:
-    base, _ = platform
+def test_register_login_profile_and_jwks_over_real_http(platform: Platform) -> None:
+    base = platform.base
     with httpx.Client(base_url=base, timeout=10) as http:
         created = http.post(
             "/api/v1/users/register",
@@ -74,8 +35,8 @@ def test_register_login_profile_and_jwks_over_real_http(platform: tuple[str, Pat
     assert jwks.json()["keys"][0]["kty"] == "OKP"
 
 
-def test_status_and_logs_see_the_running_platform(platform: tuple[str, Path]) -> None:
-    _, home = platform
+def test_status_and_logs_see_the_running_platform(platform: Platform) -> None:
+    home = platform.home
     retail = str(Path(sys.executable).parent / "retail")
     status = subprocess.run(
         [retail, "status", "--home", str(home)], capture_output=True, text=True, check=True
@@ -89,18 +50,16 @@ def test_status_and_logs_see_the_running_platform(platform: tuple[str, Path]) ->
     assert "service started" in logs.stdout
 
 
-def test_a_crashed_service_is_restarted_and_reported(platform: tuple[str, Path]) -> None:
-    base, home = platform
-    import json  # noqa: PLC0415
-
-    state = json.loads((home / "run" / "state.json").read_text())
+def test_a_crashed_service_is_restarted_and_reported(platform: Platform) -> None:
+    home = platform.home
+    state = platform.state()
     os.kill(state["services"]["user"]["pid"], signal.SIGKILL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        new_state = json.loads((home / "run" / "state.json").read_text())
-        if new_state["services"]["user"]["pid"] != state["services"]["user"]["pid"] and _ready(
-            base
+        new_state = platform.state()
+        if new_state["services"]["user"]["pid"] != state["services"]["user"]["pid"] and (
+            platform.ready("user")
         ):
             break
     else:

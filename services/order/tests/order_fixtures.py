@@ -157,7 +157,9 @@ class Stack:
         orders: list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
-            params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {"limit": 100}
+            if cursor:
+                params["cursor"] = cursor
             response = await self.order.get(
                 "/api/v1/orders", params=params, headers=auth(self.catalog.staff)
             )

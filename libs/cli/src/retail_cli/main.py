@@ -148,15 +148,29 @@ def _supervise(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    replay_due = False
     while not stopping:
         time.sleep(0.5)
         if broker.process is not None and broker.process.poll() is not None:
             console.print("[yellow]broker exited; restarting it and replaying outboxes[/]")
             broker.process = embedded.start_broker(broker.port, broker.log_path)
-            asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, installed_services()))
+            replay_due = True
+        if replay_due:
+            replay_due = not _replayed(admin_uri, bootstrap)
         for process in processes:
             _restart_if_crashed(process)
         place.write_state(_state(bootstrap, broker, processes))
+
+
+def _replayed(admin_uri: str, bootstrap: str) -> bool:
+    """Republish the outboxes into a restarted broker; a failure is reported and retried at
+    the supervisor's next turn rather than taking the platform down."""
+    try:
+        asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, installed_services()))
+    except Exception as exc:  # anything: report it, retry at the next turn
+        console.print(f"[red]replaying the outboxes failed ({exc!r}); retrying[/]")
+        return False
+    return True
 
 
 def _restart_if_crashed(process: ManagedProcess) -> None:

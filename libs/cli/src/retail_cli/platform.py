@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka.errors import KafkaError
 
 from retail_kernel import embedded, migrations
 from retail_kernel.db import Database
@@ -126,6 +127,9 @@ async def migrate_all(admin_uri: str, services: dict[str, ServiceInfo]) -> None:
         await asyncio.to_thread(migrations.upgrade, info.migrations_dir, url)
 
 
+REPLAY_ATTEMPTS = 6
+
+
 async def replay_outboxes(
     admin_uri: str, bootstrap: str, services: dict[str, ServiceInfo]
 ) -> dict[str, int]:
@@ -133,12 +137,18 @@ async def replay_outboxes(
     counts: dict[str, int] = {}
     for name, info in services.items():
         settings = info.settings(**{"kafka_bootstrap_servers": bootstrap})
-        counts[name] = await replay_service(
-            embedded.service_database_url(admin_uri, info.database),
-            settings,
-            info,
-            since=datetime.now(UTC) - timedelta(hours=settings.outbox_retention_hours),
-        )
+        since = datetime.now(UTC) - timedelta(hours=settings.outbox_retention_hours)
+        url = embedded.service_database_url(admin_uri, info.database)
+        for attempt in range(REPLAY_ATTEMPTS):
+            try:
+                counts[name] = await replay_service(url, settings, info, since=since)
+                break
+            except KafkaError:
+                # A broker restarted under running services is busy creating the topics they
+                # ask for; a replay is safe to repeat (consumers drop what they have seen).
+                if attempt == REPLAY_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.5 * 2**attempt)
     return counts
 
 

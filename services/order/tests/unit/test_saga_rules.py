@@ -93,13 +93,13 @@ class TestFailures:
     def test_a_declined_payment_releases_the_stock_then_rejects(self) -> None:
         run = Run().reply(Reply.RESERVED, Reply.PAYMENT_FAILED)
         assert run.saga.status == Status.STOCK_RESERVED
-        assert run.sent[-1] == Step.RELEASE
+        assert run.sent[-1:] == [Step.RELEASE]
         run.reply(Reply.RELEASED)
         assert (run.saga.status, run.saga.reason) == (Status.REJECTED, "payment_declined")
 
     def test_an_expired_reservation_voids_the_payment_and_times_out(self) -> None:
         run = Run().reply(Reply.RESERVED, Reply.RESERVATION_EXPIRED)
-        assert run.sent[-1] == Step.VOID
+        assert run.sent[-1:] == [Step.VOID]
         run.reply(Reply.AUTHORIZED)  # the authorize answered late: still voided, not used
         assert run.saga.step == Step.VOID
         run.reply(Reply.VOIDED)
@@ -111,7 +111,7 @@ class TestFailures:
 
     def test_a_refused_commit_voids_the_payment(self) -> None:
         run = Run().reply(Reply.RESERVED, Reply.AUTHORIZED, Reply.COMMIT_REFUSED)
-        assert run.sent[-1] == Step.VOID
+        assert run.sent[-1:] == [Step.VOID]
         run.reply(Reply.VOIDED)
         assert (run.saga.status, run.saga.reason) == (Status.REJECTED, "timeout")
 
@@ -124,15 +124,15 @@ class TestTimeouts:
         run.wait(20)
         assert run.sent.count(Step.RESERVE) == 3
         run.wait(40)  # the third attempt went unanswered too: give up and undo
-        assert run.sent[-1] == Step.RELEASE
+        assert run.sent[-1:] == [Step.RELEASE]
         run.reply(Reply.RELEASED)
         assert (run.saga.status, run.saga.reason) == (Status.REJECTED, "timeout")
 
     def test_an_unanswered_authorize_voids_then_releases(self) -> None:
         run = Run().reply(Reply.RESERVED).wait(10).wait(20).wait(40)
-        assert run.sent[-1] == Step.VOID
+        assert run.sent[-1:] == [Step.VOID]
         run.reply(Reply.VOIDED)
-        assert run.sent[-1] == Step.RELEASE
+        assert run.sent[-1:] == [Step.RELEASE]
         run.reply(Reply.RELEASED)
         assert (run.saga.status, run.saga.reason) == (Status.REJECTED, "timeout")
 
@@ -204,9 +204,9 @@ class TestCancel:
 
     def test_cancel_after_confirmation_refunds_then_restocks(self) -> None:
         run = confirmed().cancel()
-        assert run.sent[-1] == Step.REFUND
+        assert run.sent[-1:] == [Step.REFUND]
         run.reply(Reply.REFUNDED)
-        assert run.sent[-1] == Step.RESTOCK
+        assert run.sent[-1:] == [Step.RESTOCK]
         run.reply(Reply.RETURNED)
         assert run.saga.status == Status.CANCELLED
 

@@ -1,0 +1,1 @@
+from retail_e2e import *  # noqa: F403

@@ -1,0 +1,76 @@
+"""The platform as ``retail up`` starts it, shared by the end-to-end tests."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from retail_kernel.embedded import free_port
+from retail_kernel.registry import installed_services
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The running platform: its home folder and where each service listens."""
+
+    home: Path
+    ports: dict[str, int]
+
+    @property
+    def base(self) -> str:
+        return self.url("user")
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def ready(self, service: str) -> bool:
+        return _ready(self.url(service))
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = json.loads((self.home / "run" / "state.json").read_text())
+        return state
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    home = tmp_path_factory.mktemp("retail-home")
+    ports = {name: free_port() for name in installed_services()}
+    env = {
+        **os.environ,
+        **{f"RETAIL_{name.upper()}_PORT": str(port) for name, port in ports.items()},
+        "RETAIL_BROKER_PORT": str(free_port()),
+        "RETAIL_USER_BCRYPT_ROUNDS": "4",
+    }
+    retail = Path(sys.executable).parent / "retail"
+    process = subprocess.Popen(
+        [str(retail), "up", "--home", str(home)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 90
+    while not all(_ready(f"http://127.0.0.1:{port}") for port in ports.values()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = process.stdout.read().decode() if process.stdout else ""
+            process.kill()
+            pytest.fail(f"retail up did not come up:\n{output}")
+        time.sleep(0.3)
+    yield Platform(home, ports)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
