@@ -3,9 +3,14 @@
 import os
 import sys
 
-from bench import catalog, reservations, user
+from bench import catalog, orders, reservations, user
 
-BENCHMARKS = {"user": user.main, "catalog": catalog.main, "reservations": reservations.main}
+BENCHMARKS = {
+    "user": user.main,
+    "catalog": catalog.main,
+    "reservations": reservations.main,
+    "orders": orders.main,
+}
 
 
 def main() -> None:

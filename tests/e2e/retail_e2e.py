@@ -40,7 +40,7 @@ class Platform:
         return state
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     home = tmp_path_factory.mktemp("retail-home")
     ports = {name: free_port() for name in installed_services()}
