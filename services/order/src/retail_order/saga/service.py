@@ -110,8 +110,8 @@ async def apply(
     await repository.set(order, updated_at=now, **values)
     if decision.status_changed:
         await repository.add_history(order.id, order.status, order.reason, now)
+    lines = await repository.lines(order.id) if decision.send or changed else []
     if decision.send is not None:
-        lines = await repository.lines(order.id)
         await add_event(
             session,
             command_for(order, lines, decision.send, policy.reservation_ttl_seconds),
@@ -121,11 +121,11 @@ async def apply(
             actor=ACTOR,
         )
     if decision.parked:
-        await publish(session, order, OrderNeedsAttention)
+        await publish(session, order, OrderNeedsAttention, lines)
     elif decision.resumed and not decision.status_changed:
-        await publish(session, order, OrderResumed)
+        await publish(session, order, OrderResumed, lines)
     elif decision.status_changed:
-        await publish(session, order, EVENT_FOR_STATUS[order.status])
+        await publish(session, order, EVENT_FOR_STATUS[order.status], lines)
 
 
 def command_for(  # noqa: PLR0911 - one command per step reads best as one match
@@ -162,10 +162,17 @@ def command_for(  # noqa: PLR0911 - one command per step reads best as one match
             return RefundPayment(order_id=order.id)
 
 
-async def publish(session: AsyncSession, order: Order, event_type: type[OrderEvent]) -> None:
+async def publish(
+    session: AsyncSession,
+    order: Order,
+    event_type: type[OrderEvent],
+    lines: Sequence[OrderLine] | None = None,
+) -> None:
     """The order as it now stands, as an event of ``event_type`` (keyed by the order id)."""
     repository = OrderRepository(session)
-    data = snapshot(order, await repository.lines(order.id), await repository.history(order.id))
+    if lines is None:
+        lines = await repository.lines(order.id)
+    data = snapshot(order, lines, await repository.history(order.id))
     if event_type is OrderRejected and order.short_lines:
         data["short_lines"] = order.short_lines
     event = await add_event(
