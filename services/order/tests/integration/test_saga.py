@@ -72,6 +72,11 @@ class TestSaga:
         level = await stack.level("MUG-1")
         assert (level["on_hand"], level["reserved"]) == (3, 0)  # two shipped, the rest back
         assert await payments(stack) == {ids[0]: "CAPTURED", ids[2]: "FAILED"}
+        metrics = (await stack.order.get("/metrics")).text
+        assert (
+            'retail_orders_status_changes_total{reason="out_of_stock",status="REJECTED"}' in metrics
+        )
+        assert 'retail_order_saga_seconds_count{status="CONFIRMED"}' in metrics
 
     async def test_cancel_before_and_after_confirmation(self, stack: Stack, customer: str) -> None:
         mug = await stack.stocked("MUG-1", 4)

@@ -33,6 +33,7 @@ from retail_order.read_model.repository import ReadRepository
 from retail_order.saga import domain as saga_domain
 from retail_order.saga import service as saga
 from retail_order.saga.domain import Policy
+from retail_order.saga.metrics import ORDERS_BY_STATUS
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ async def _place(
         ]
     )
     await repository.add_history(order.id, order.status, None, now)
+    ORDERS_BY_STATUS.labels(order.status, "").inc()
     await saga.publish(session, order, OrderCreated)
     await saga.apply(session, order, started, now, policy)
     return order

@@ -35,6 +35,7 @@ from retail_order.orders.repository import OrderRepository
 from retail_order.read_model.repository import EventLogRepository
 from retail_order.saga import domain
 from retail_order.saga.domain import Decision, Policy, Reply, Saga, Status, Step
+from retail_order.saga.metrics import ORDERS_BY_STATUS, SAGA_SECONDS, SAGAS_PARKED
 
 ACTOR = "order-saga"
 # Reply event types (``retail.inventory.reserved.v1`` → ``reserved``) the saga listens to.
@@ -110,6 +111,9 @@ async def apply(
     await repository.set(order, updated_at=now, **values)
     if decision.status_changed:
         await repository.add_history(order.id, order.status, order.reason, now)
+        _count(order, now)
+    if decision.parked:
+        SAGAS_PARKED.labels(order.step or "").inc()
     lines = await repository.lines(order.id) if decision.send or changed else []
     if decision.send is not None:
         await add_event(
@@ -126,6 +130,13 @@ async def apply(
         await publish(session, order, OrderResumed, lines)
     elif decision.status_changed:
         await publish(session, order, EVENT_FOR_STATUS[order.status], lines)
+
+
+def _count(order: Order, now: datetime) -> None:
+    ORDERS_BY_STATUS.labels(order.status, order.reason or "").inc()
+    if Status(order.status) in domain.FINAL:
+        elapsed = (now - order.created_at).total_seconds()
+        SAGA_SECONDS.labels(order.status).observe(elapsed)
 
 
 def command_for(  # noqa: PLR0911 - one command per step reads best as one match
