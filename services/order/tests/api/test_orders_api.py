@@ -4,11 +4,14 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from order_factories import auth, order_body, place_order
 from order_fixtures import Catalog
+from retail_kernel.embedded import free_port
+from retail_order.config import OrderSettings
 from retail_order.models import IdempotencyKey, Order, Outbox
 from user_factories import IdentityProvider
 
@@ -172,3 +175,31 @@ class TestReading:
         assert (await client.get(path, headers=auth(stranger))).status_code == 404
         elsewhere = await identity.token("eve", roles=("staff",), tenant="other")
         assert (await client.get(path, headers=auth(elsewhere))).status_code == 404
+
+
+class TestCatalogDown:
+    @pytest.fixture
+    def order_settings(self, order_settings: OrderSettings) -> OrderSettings:
+        """The Product service is somewhere nothing listens; the breaker opens after two."""
+        return order_settings.model_copy(
+            update={
+                "product_url": f"http://127.0.0.1:{free_port()}",
+                "product_breaker_threshold": 2,
+                "product_timeout_seconds": 0.5,
+            }
+        )
+
+    async def test_a_503_that_leaves_the_key_unused_then_fails_fast(
+        self, app: FastAPI, client: httpx.AsyncClient, customer: str
+    ) -> None:
+        product = str(uuid.uuid4())
+        first = await place_order(client, customer, {product: 1}, key="retry-me")
+        assert first.status_code == 503
+        assert "did not answer" in first.json()["detail"]
+        assert await count(app, IdempotencyKey) == 0
+        await place_order(client, customer, {product: 1}, key="retry-me")
+        fast = await place_order(client, customer, {product: 1}, key="retry-me")
+        assert fast.status_code == 503
+        assert "unavailable" in fast.json()["detail"]
+        assert int(fast.headers["Retry-After"]) > 0
+        assert await count(app, Order) == 0

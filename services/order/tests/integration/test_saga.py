@@ -72,6 +72,10 @@ class TestSaga:
         level = await stack.level("MUG-1")
         assert (level["on_hand"], level["reserved"]) == (3, 0)  # two shipped, the rest back
         assert await payments(stack) == {ids[0]: "CAPTURED", ids[2]: "FAILED"}
+        rejected = await stack.order.get(
+            "/api/v1/orders", params={"status": "REJECTED"}, headers=auth(customer)
+        )
+        assert {order["id"] for order in rejected.json()["items"]} == {ids[1], ids[2]}
         metrics = (await stack.order.get("/metrics")).text
         assert (
             'retail_orders_status_changes_total{reason="out_of_stock",status="REJECTED"}' in metrics
