@@ -111,7 +111,9 @@ async def _orders(
     pick = random.Random(7)
     try:
         async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=CONCURRENCY),
+            # Below uvicorn's 5 s keep-alive: a worker idles while its order is confirmed, and
+            # a connection the server is closing must not be reused.
+            connector=aiohttp.TCPConnector(limit=CONCURRENCY, keepalive_timeout=2),
             headers={"Authorization": f"Bearer {customer}"},
         ) as http:
 
