@@ -25,6 +25,7 @@ from retail_user.passwords import PasswordHasher
 from retail_user.tokens import service as user_tokens
 
 CONCURRENCY = 32
+MIN_SECONDS = 30.0
 SKUS = [f"HOT-{index}" for index in range(10)]
 PASSWORD = "bench password, long enough"  # noqa: S105 - a scratch database
 CLIENT_SECRET = "bench-order-client-secret"  # noqa: S105 - a scratch database
@@ -160,6 +161,8 @@ async def _retry_until_confirmed(order: Callable[[], Awaitable[bool]]) -> bool:
 
 
 def main(duration: float) -> str:
+    # An order takes seconds under load: a short window would measure one wave of orders.
+    duration = max(duration, MIN_SECONDS)
     with infrastructure("user", "product", "inventory", "payment", "order") as infra:
         inventory_db = infra.database_url("inventory")
         with serve(
