@@ -1,11 +1,12 @@
 """Plain async factories for the User service tests."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_kernel.testing.servers import running_server
 from retail_kernel.testing.settings import settings_for_tests
@@ -15,6 +16,7 @@ from retail_user.config import UserSettings
 from retail_user.main import create_app
 
 PASSWORD = "correct horse battery"
+T = TypeVar("T")
 
 
 def make_user_settings(database_url: str, bootstrap: str, **overrides: Any) -> UserSettings:
@@ -121,6 +123,24 @@ async def identity_provider(database_url: str, bootstrap: str) -> AsyncIterator[
         yield IdentityProvider(app, base_url)
 
 
+def in_user_database(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """For synchronous tests: run ``work`` in one transaction on the User database."""
+    import asyncio  # noqa: PLC0415
+
+    from retail_kernel.db import Database  # noqa: PLC0415
+    from retail_user.models import Outbox  # noqa: PLC0415
+
+    async def run() -> T:
+        database = Database(database_url, source="test", outbox_model=Outbox)
+        try:
+            async with database.transaction() as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
 def issue_token_sync(
     database_url: str,
     base_url: str,
@@ -130,29 +150,18 @@ def issue_token_sync(
     tenant: str = "default",
 ) -> str:
     """For synchronous tests: create a user in the User database, log in over HTTP."""
-    import asyncio  # noqa: PLC0415
-
-    from retail_kernel.db import Database  # noqa: PLC0415
-    from retail_user.models import Outbox  # noqa: PLC0415
     from retail_user.passwords import PasswordHasher  # noqa: PLC0415
 
-    async def create() -> None:
-        database = Database(database_url, source="test", outbox_model=Outbox)
-        try:
-            async with database.transaction() as session:
-                await accounts.create_user(
-                    session,
-                    PasswordHasher(4),
-                    UserCreate(
-                        username=username, email=f"{username}@example.com", password=PASSWORD
-                    ),
-                    tenant_id=tenant,
-                    roles=list(roles),
-                )
-        finally:
-            await database.dispose()
+    async def create(session: AsyncSession) -> None:
+        await accounts.create_user(
+            session,
+            PasswordHasher(4),
+            UserCreate(username=username, email=f"{username}@example.com", password=PASSWORD),
+            tenant_id=tenant,
+            roles=list(roles),
+        )
 
-    asyncio.run(create())
+    in_user_database(database_url, create)
     response = httpx.post(
         f"{base_url}/api/v1/users/login", json={"username": username, "password": PASSWORD}
     )
@@ -163,21 +172,12 @@ def service_token_sync(
     database_url: str, base_url: str, client_id: str, *, tenant: str = "default"
 ) -> str:
     """For synchronous tests: register a service client, then use the client-credentials grant."""
-    import asyncio  # noqa: PLC0415
-
-    from retail_kernel.db import Database  # noqa: PLC0415
-    from retail_user.models import Outbox  # noqa: PLC0415
     from retail_user.tokens import service as tokens  # noqa: PLC0415
 
-    async def create() -> str:
-        database = Database(database_url, source="test", outbox_model=Outbox)
-        try:
-            async with database.transaction() as session:
-                return await tokens.create_service_client(session, client_id, tenant)
-        finally:
-            await database.dispose()
+    async def create(session: AsyncSession) -> str:
+        return await tokens.create_service_client(session, client_id, tenant)
 
-    secret = asyncio.run(create())
+    secret = in_user_database(database_url, create)
     response = httpx.post(
         f"{base_url}/api/v1/users/token/service",
         json={"client_id": client_id, "client_secret": secret},
@@ -189,18 +189,9 @@ def register_client_sync(
     database_url: str, client_id: str, secret: str, *, tenant: str = "default"
 ) -> None:
     """For synchronous tests: a service client with a known secret (another service's)."""
-    import asyncio  # noqa: PLC0415
-
-    from retail_kernel.db import Database  # noqa: PLC0415
-    from retail_user.models import Outbox  # noqa: PLC0415
     from retail_user.tokens import service as tokens  # noqa: PLC0415
 
-    async def create() -> None:
-        database = Database(database_url, source="test", outbox_model=Outbox)
-        try:
-            async with database.transaction() as session:
-                await tokens.ensure_service_client(session, client_id, tenant, secret)
-        finally:
-            await database.dispose()
+    async def create(session: AsyncSession) -> None:
+        await tokens.ensure_service_client(session, client_id, tenant, secret)
 
-    asyncio.run(create())
+    in_user_database(database_url, create)
