@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 
 from bench.harness import Infra, infrastructure, serve, write_report
 from bench.load import Result, closed_loop
-from bench.reservations import _pairs, _seed, _service_token
+from bench.reservations import reserve_release_pairs, seed_hot_skus, service_token
 from retail_contracts.topics import ORDER_EVENTS
 from retail_kernel.db import Database, asyncpg_dsn
 from retail_user.accounts import service as accounts
@@ -202,12 +202,12 @@ def main(duration: float) -> str:
                     factory=False,
                 ) as baseline,
             ):
-                asyncio.run(_seed(asyncpg_dsn(inventory_db)))
+                asyncio.run(seed_hot_skus(asyncpg_dsn(inventory_db)))
                 product_ids = asyncio.run(_catalog(products, staff))
-                token = asyncio.run(_service_token(infra.database_url("user"), users))
+                token = asyncio.run(service_token(infra.database_url("user"), users))
                 results = [
                     asyncio.run(
-                        _pairs(
+                        reserve_release_pairs(
                             "baseline: raw asyncpg reserve+release (bare FastAPI)",
                             baseline,
                             "/raw",

@@ -29,7 +29,8 @@ SELECT tenant_id, sku, warehouse_id, on_hand, 'receipt', on_hand, 'bench' FROM s
 """
 
 
-async def _service_token(user_db: str, user_base: str) -> str:
+async def service_token(user_db: str, user_base: str) -> str:
+    """A service token (role ``service``) from a client registered for the benchmark."""
     database = Database(user_db, source="bench", outbox_model=UserOutbox)
     try:
         async with database.transaction() as session:
@@ -42,7 +43,9 @@ async def _service_token(user_db: str, user_base: str) -> str:
             return str((await response.json())["access_token"])
 
 
-async def _pairs(name: str, base: str, prefix: str, token: str, duration: float) -> Result:
+async def reserve_release_pairs(
+    name: str, base: str, prefix: str, token: str, duration: float
+) -> Result:
     """Closed loop: each worker reserves one unit of a random hot sku, then releases it."""
     pick = random.Random(11)
     async with aiohttp.ClientSession(
@@ -69,7 +72,8 @@ async def _pairs(name: str, base: str, prefix: str, token: str, duration: float)
         return await closed_loop(name, pair, concurrency=CONCURRENCY, duration=duration)
 
 
-async def _seed(dsn: str) -> None:
+async def seed_hot_skus(dsn: str) -> None:
+    """One warehouse holding a million units of each hot sku, with its receipts."""
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(SEED)
@@ -80,14 +84,14 @@ async def _seed(dsn: str) -> None:
 def main(duration: float) -> str:
     with infrastructure("user", "inventory") as infra:
         inventory_db = infra.database_url("inventory")
-        asyncio.run(_seed(asyncpg_dsn(inventory_db)))
+        asyncio.run(seed_hot_skus(asyncpg_dsn(inventory_db)))
         user_env = {
             "RETAIL_USER_DATABASE_URL": infra.database_url("user"),
             "RETAIL_USER_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
             "RETAIL_USER_LOG_LEVEL": "WARNING",
         }
         with serve("retail_user.main:create_app", user_env, factory=True) as users:
-            token = asyncio.run(_service_token(infra.database_url("user"), users))
+            token = asyncio.run(service_token(infra.database_url("user"), users))
             env = {
                 "RETAIL_INVENTORY_DATABASE_URL": inventory_db,
                 "RETAIL_INVENTORY_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
@@ -104,7 +108,7 @@ def main(duration: float) -> str:
             ):
                 results = [
                     asyncio.run(
-                        _pairs(
+                        reserve_release_pairs(
                             "baseline: raw asyncpg reserve+release (bare FastAPI)",
                             baseline,
                             "/raw",
@@ -113,7 +117,7 @@ def main(duration: float) -> str:
                         )
                     ),
                     asyncio.run(
-                        _pairs(
+                        reserve_release_pairs(
                             "inventory: POST reserve + POST release (service token)",
                             base,
                             "/api/v1/inventory",

@@ -40,11 +40,11 @@ class ServiceCredentials:
         """A valid token; ``fresh`` discards the cached one (the callee refused it)."""
         async with self._lock:
             if fresh or self._token is None or self.clock() >= self._expires_at:
-                await self._fetch()
-            assert self._token is not None  # noqa: S101 - set by _fetch or it raised
+                self._token = await self._fetch()
             return self._token
 
-    async def _fetch(self) -> None:
+    async def _fetch(self) -> str:
+        """A new token from the identity service; notes when to fetch the next one."""
         try:
             response = await self.http.post(
                 self.url,
@@ -58,6 +58,6 @@ class ServiceCredentials:
                 f"the identity service refused this service's credentials ({response.status_code})"
             )
         body = response.json()
-        self._token = str(body["access_token"])
         lifetime = float(body.get("expires_in", 60))
         self._expires_at = self.clock() + max(lifetime - REFRESH_MARGIN_SECONDS, lifetime / 2)
+        return str(body["access_token"])

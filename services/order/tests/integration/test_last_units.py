@@ -16,7 +16,8 @@ UNITS = 20
 
 
 async def tokens_for(identity: IdentityProvider, count: int) -> list[str]:
-    """``count`` customers' tokens, a few logins at a time (the login endpoint is throttled)."""
+    """``count`` customers' tokens, a few logins at a time: password checks run in a small
+    thread pool, and 200 at once time out waiting for it."""
     gate = asyncio.Semaphore(8)
 
     async def one(index: int) -> str:

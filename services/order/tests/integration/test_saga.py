@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from order_factories import auth, place_order
 from order_fixtures import Stack
-from retail_order.models import OrderRead
+from retail_order.models import OrderProjection
 from retail_payment.models import Payment
 from user_factories import IdentityProvider
 
@@ -26,7 +26,7 @@ async def payments(stack: Stack) -> dict[str, str]:
 
 async def read_model(stack: Stack) -> list[dict[str, Any]]:
     async with stack.apps["order"].state.database.transaction() as session:
-        rows = (await session.scalars(select(OrderRead).order_by(OrderRead.id))).all()
+        rows = (await session.scalars(select(OrderProjection).order_by(OrderProjection.id))).all()
     return [{"id": str(row.id), "version": row.version, **row.document} for row in rows]
 
 

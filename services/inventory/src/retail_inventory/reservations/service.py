@@ -172,30 +172,14 @@ async def commit(
     if await reservations.unexpired_held_count(reservation.id) != len(lines):
         await _expire_locked(session, reservation, lines)
         raise CannotCommit("expired")
-    stock = StockRepository(session)
     shipped = await reservations.move_held_lines(reservation.id, "committed")
-    results = await stock.apply(
-        tenant_id,
-        [
-            StockChange(sku, warehouse, on_hand=-qty, reserved=-qty)
-            for sku, warehouse, qty in shipped
-        ],
-    )
-    after = {(row.sku, row.warehouse_id): row.on_hand for row in results}
-    await stock.record(
-        [
-            {
-                "tenant_id": tenant_id,
-                "sku": sku,
-                "warehouse_id": warehouse,
-                "delta": -qty,
-                "reason": Reason.SALE,
-                "on_hand_after": after[(sku, warehouse)],
-                "actor": actor,
-                "reference": str(reservation.order_id),
-            }
-            for sku, warehouse, qty in shipped
-        ]
+    await _on_hand_with_ledger(
+        session,
+        reservation,
+        [(sku, warehouse, -qty) for sku, warehouse, qty in shipped],
+        Reason.SALE,
+        actor,
+        out_of_hold=True,
     )
     reservation = await reservations.set_status(reservation, "COMMITTED")
     answer = _answer(reservation, _held(lines))
@@ -217,32 +201,55 @@ async def return_stock(
     if reservation.status != "COMMITTED":
         raise NotCommitted(reservation.status.lower())
     lines = await reservations.lines(reservation.id, lock_stock=True)
-    stock = StockRepository(session)
-    results = await stock.apply(
-        tenant_id,
-        [StockChange(line.sku, line.warehouse_id, on_hand=line.qty) for line in lines],
-    )
-    after = {(row.sku, row.warehouse_id): row.on_hand for row in results}
-    await stock.record(
-        [
-            {
-                "tenant_id": tenant_id,
-                "sku": line.sku,
-                "warehouse_id": line.warehouse_id,
-                "delta": line.qty,
-                "reason": Reason.RETURN,
-                "on_hand_after": after[(line.sku, line.warehouse_id)],
-                "actor": actor,
-                "reference": str(reservation.order_id),
-            }
-            for line in lines
-        ]
+    await _on_hand_with_ledger(
+        session,
+        reservation,
+        [(line.sku, line.warehouse_id, line.qty) for line in lines],
+        Reason.RETURN,
+        actor,
     )
     await evaluate_thresholds(session, tenant_id, sorted({line.sku for line in lines}))
     reservation = await reservations.set_status(reservation, "RETURNED")
     answer = _answer(reservation, _held(lines))
     await publish_answer(session, tenant_id, answer)
     return Outcome(answer, changed=True)
+
+
+async def _on_hand_with_ledger(
+    session: AsyncSession,
+    reservation: ReservationRow,
+    deltas: Sequence[tuple[str, UUID, int]],
+    reason: Reason,
+    actor: str,
+    *,
+    out_of_hold: bool = False,
+) -> None:
+    """Change ``on_hand`` by each ``(sku, warehouse_id, delta)`` (``out_of_hold``: ``reserved``
+    too, for held units that ship) and write one ledger row each, referencing the order."""
+    stock, tenant_id = StockRepository(session), reservation.tenant_id
+    results = await stock.apply(
+        tenant_id,
+        [
+            StockChange(sku, warehouse, on_hand=delta, reserved=delta if out_of_hold else 0)
+            for sku, warehouse, delta in deltas
+        ],
+    )
+    after = {(row.sku, row.warehouse_id): row.on_hand for row in results}
+    await stock.record(
+        [
+            {
+                "tenant_id": tenant_id,
+                "sku": sku,
+                "warehouse_id": warehouse,
+                "delta": delta,
+                "reason": reason,
+                "on_hand_after": after[(sku, warehouse)],
+                "actor": actor,
+                "reference": str(reservation.order_id),
+            }
+            for sku, warehouse, delta in deltas
+        ]
+    )
 
 
 async def expire_next(session: AsyncSession) -> bool:

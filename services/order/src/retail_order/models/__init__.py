@@ -6,7 +6,7 @@ from retail_order.models.orders import (
     Order,
     OrderEventLog,
     OrderLine,
-    OrderRead,
+    OrderProjection,
     StatusChange,
 )
 
@@ -17,7 +17,7 @@ __all__ = [
     "Order",
     "OrderEventLog",
     "OrderLine",
-    "OrderRead",
+    "OrderProjection",
     "Outbox",
     "StatusChange",
 ]

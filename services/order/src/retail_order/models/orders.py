@@ -128,7 +128,7 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class OrderRead(Base):
+class OrderProjection(Base):
     """The read side: one document per order, built only from the order's own events."""
 
     __tablename__ = "orders_read"

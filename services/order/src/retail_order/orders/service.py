@@ -107,7 +107,8 @@ async def _claim_key(
         first = await keys.find(tenant, customer, key, lock=True)
         if first is None or _lapsed(first, now, rules):
             await keys.forget(tenant, customer, key)
-            await keys.claim(values)
+            if not await keys.claim(values):
+                raise RequestInProgress()  # another request took the freed key first
             return None
         if first.request_hash != fingerprint:
             raise IdempotencyKeyReused()

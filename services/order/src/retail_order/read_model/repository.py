@@ -9,32 +9,34 @@ from sqlalchemy import select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from retail_kernel.repository import RepositoryBase
-from retail_order.models import OrderEventLog, OrderRead
+from retail_order.models import OrderEventLog, OrderProjection
 
 
-class ReadRepository(RepositoryBase[OrderRead]):
-    model = OrderRead
+class ReadRepository(RepositoryBase[OrderProjection]):
+    model = OrderProjection
 
     async def upsert(self, values: dict[str, Any]) -> None:
         """Store the order's document unless a newer version is already here (events may
         arrive twice or, after a replay, late)."""
-        statement = insert(OrderRead).values(**values)
+        statement = insert(OrderProjection).values(**values)
         await self.session.execute(
             statement.on_conflict_do_update(
-                index_elements=[OrderRead.id],
+                index_elements=[OrderProjection.id],
                 set_={
                     "status": statement.excluded.status,
                     "attention": statement.excluded.attention,
                     "version": statement.excluded.version,
                     "document": statement.excluded.document,
                 },
-                where=OrderRead.version < statement.excluded.version,
+                where=OrderProjection.version < statement.excluded.version,
             )
         )
 
-    async def one(self, tenant_id: str, order_id: UUID) -> OrderRead | None:
+    async def one(self, tenant_id: str, order_id: UUID) -> OrderProjection | None:
         return await self.get_one_or_none(
-            self.select().where(OrderRead.tenant_id == tenant_id, OrderRead.id == order_id)
+            self.select().where(
+                OrderProjection.tenant_id == tenant_id, OrderProjection.id == order_id
+            )
         )
 
     async def page(
@@ -46,18 +48,20 @@ class ReadRepository(RepositoryBase[OrderRead]):
         attention_only: bool,
         after: tuple[datetime, UUID] | None,
         limit: int,
-    ) -> Sequence[OrderRead]:
+    ) -> Sequence[OrderProjection]:
         """Newest first, keyset-paginated on ``(created_at, id)``."""
-        statement = self.select().where(OrderRead.tenant_id == tenant_id)
+        statement = self.select().where(OrderProjection.tenant_id == tenant_id)
         if customer_id is not None:
-            statement = statement.where(OrderRead.customer_id == customer_id)
+            statement = statement.where(OrderProjection.customer_id == customer_id)
         if status is not None:
-            statement = statement.where(OrderRead.status == status)
+            statement = statement.where(OrderProjection.status == status)
         if attention_only:
-            statement = statement.where(OrderRead.attention.is_not(None))
+            statement = statement.where(OrderProjection.attention.is_not(None))
         if after is not None:
-            statement = statement.where(tuple_(OrderRead.created_at, OrderRead.id) < after)
-        order = (OrderRead.created_at.desc(), OrderRead.id.desc())
+            statement = statement.where(
+                tuple_(OrderProjection.created_at, OrderProjection.id) < after
+            )
+        order = (OrderProjection.created_at.desc(), OrderProjection.id.desc())
         return await self.get_all(statement.order_by(*order).limit(limit))
 
     async def clear(self) -> None:

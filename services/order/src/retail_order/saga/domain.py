@@ -172,12 +172,11 @@ def on_reply(saga: Saga, reply: Reply, now: datetime, policy: Policy) -> Decisio
         if reply in DONE_BY[saga.step]:
             return _next_compensation(saga, now, policy)
         return Decision(saga)
-    return _forward_reply(saga, reply, now, policy)
+    return _forward_reply(saga, saga.step, reply, now, policy)
 
 
-def _forward_reply(saga: Saga, reply: Reply, now: datetime, policy: Policy) -> Decision:
-    assert saga.step is not None  # noqa: S101 - the caller checked
-    event = (saga.step, reply)
+def _forward_reply(saga: Saga, step: Step, reply: Reply, now: datetime, policy: Policy) -> Decision:
+    event = (step, reply)
     if event in SUCCEEDED:
         status, following, undo = SUCCEEDED[event]
         if saga.cancel_requested:

@@ -11,11 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.inventory import (
+    CommitRefused,
     CommitStock,
     LineRequest,
     ReleaseStock,
+    ReservationExpired,
+    ReservationFailed,
     ReserveStock,
     ReturnStock,
+    StockCommitted,
+    StockReleased,
+    StockReserved,
+    StockReturned,
 )
 from retail_contracts.money import Money
 from retail_contracts.order import (
@@ -27,7 +34,17 @@ from retail_contracts.order import (
 )
 from retail_contracts.order import OrderLine as LineData
 from retail_contracts.order import StatusChange as HistoryData
-from retail_contracts.payment import AuthorizePayment, CapturePayment, RefundPayment, VoidPayment
+from retail_contracts.payment import (
+    AuthorizePayment,
+    CapturePayment,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentVoided,
+    RefundPayment,
+    VoidPayment,
+)
 from retail_kernel.db import Database
 from retail_kernel.outbox import add_event
 from retail_order.models import Order, OrderLine, StatusChange
@@ -38,34 +55,20 @@ from retail_order.saga.domain import Decision, Policy, Reply, Saga, Status, Step
 from retail_order.saga.metrics import ORDERS_BY_STATUS, SAGA_SECONDS, SAGAS_PARKED
 
 ACTOR = "order-saga"
-# Reply event types (``retail.inventory.reserved.v1`` → ``reserved``) the saga listens to.
-REPLIES = {
-    f"retail.{service}.{reply.value}.v1": reply
-    for service, replies in (
-        (
-            "inventory",
-            (
-                Reply.RESERVED,
-                Reply.RESERVATION_FAILED,
-                Reply.RESERVATION_EXPIRED,
-                Reply.COMMITTED,
-                Reply.COMMIT_REFUSED,
-                Reply.RELEASED,
-                Reply.RETURNED,
-            ),
-        ),
-        (
-            "payment",
-            (
-                Reply.AUTHORIZED,
-                Reply.PAYMENT_FAILED,
-                Reply.CAPTURED,
-                Reply.VOIDED,
-                Reply.REFUNDED,
-            ),
-        ),
-    )
-    for reply in replies
+# The Inventory and Payment facts that answer the saga's commands.
+REPLIES: dict[str, Reply] = {
+    StockReserved.event_type: Reply.RESERVED,
+    ReservationFailed.event_type: Reply.RESERVATION_FAILED,
+    ReservationExpired.event_type: Reply.RESERVATION_EXPIRED,
+    StockCommitted.event_type: Reply.COMMITTED,
+    CommitRefused.event_type: Reply.COMMIT_REFUSED,
+    StockReleased.event_type: Reply.RELEASED,
+    StockReturned.event_type: Reply.RETURNED,
+    PaymentAuthorized.event_type: Reply.AUTHORIZED,
+    PaymentFailed.event_type: Reply.PAYMENT_FAILED,
+    PaymentCaptured.event_type: Reply.CAPTURED,
+    PaymentVoided.event_type: Reply.VOIDED,
+    PaymentRefunded.event_type: Reply.REFUNDED,
 }
 
 
