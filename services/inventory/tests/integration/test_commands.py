@@ -162,10 +162,14 @@ class TestCommands:
         order = uuid.uuid4()
         no_tenant = command(ReleaseStock(reservation_id=uuid.uuid4(), order_id=order), tenant=None)
         await send(kafka_producer, no_tenant, order)
-        records = await dead.collect(count=1, timeout=20)
-        assert [record.key for record in records] == [str(order).encode()]
-        headers = dict(records[0].headers)
-        assert b"no tenant" in headers["dlq-error"]
+        # A return for a reservation that was never made can never succeed either.
+        never_shipped = command(ReturnStock(reservation_id=uuid.uuid4(), order_id=order))
+        await send(kafka_producer, never_shipped, order)
+        records = await dead.collect(count=2, timeout=20)
+        assert [record.key for record in records] == [str(order).encode()] * 2
+        errors = [dict(record.headers)["dlq-error"] for record in records]
+        assert b"no tenant" in errors[0]
+        assert b"no such reservation" in errors[1]
 
 
 class TestLowStock:
