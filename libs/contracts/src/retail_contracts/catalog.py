@@ -5,6 +5,7 @@ from pathlib import Path
 
 from retail_contracts.envelope import EventData
 from retail_contracts.inventory import INVENTORY_COMMAND_TYPES, INVENTORY_EVENT_TYPES
+from retail_contracts.notification import NOTIFICATION_COMMAND_TYPES
 from retail_contracts.order import ORDER_EVENT_TYPES
 from retail_contracts.payment import PAYMENT_COMMAND_TYPES, PAYMENT_EVENT_TYPES
 from retail_contracts.product import PRODUCT_EVENT_TYPES
@@ -18,6 +19,7 @@ ALL_EVENT_TYPES: tuple[type[EventData], ...] = (
     *ORDER_EVENT_TYPES,
     *PAYMENT_COMMAND_TYPES,
     *PAYMENT_EVENT_TYPES,
+    *NOTIFICATION_COMMAND_TYPES,
 )
 
 

@@ -80,6 +80,8 @@ class PaymentRefunded(PaymentEvent):
     amount: Money
     refunded_total: Money
     fully_refunded: bool
+    # Whom the refund goes back to (absent in events written before it was added).
+    customer_id: UUID | None = None
 
 
 PAYMENT_COMMAND_TYPES: tuple[type[PaymentCommand], ...] = (

@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from retail_kernel.auth import HttpKeySource, KeySource, TokenVerifier
-from retail_kernel.consumer import ConsumerRunner, ConsumerSpec
+from retail_kernel.consumer import ConsumerRunner, ConsumerSpec, RecordConsumerSpec
 from retail_kernel.db import Database, session_settings
 from retail_kernel.errors import install_error_handlers, problem_response
 from retail_kernel.http import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -59,7 +59,7 @@ class ServiceSpec:
     routers: Sequence[APIRouter]
     outbox_model: Any
     inbox_model: Any = None
-    consumers: Sequence[ConsumerSpec] = ()
+    consumers: Sequence[ConsumerSpec | RecordConsumerSpec] = ()
     # Builds the JWKS source; the default fetches ``settings.jwks_url``.
     key_source: Callable[[FastAPI], KeySource] | None = None
     # Extra resources the service owns for the app's lifetime (entered after the database).

@@ -36,6 +36,7 @@ log = structlog.get_logger("retail.consumer")
 tracer = trace.get_tracer("retail.consumer")
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+RecordHandler = Callable[[AsyncSession, "ConsumerRecord[bytes, bytes]"], Awaitable[None]]
 
 
 _stopping: set[asyncio.Task[None]] = set()
@@ -96,12 +97,24 @@ class ConsumerSpec:
     handler: Handler
 
 
+@dataclass(frozen=True)
+class RecordConsumerSpec:
+    """A consumer of raw records, for dead-letter topics: their records may not parse as
+    CloudEvents at all, and there is nowhere further to dead-letter them. The handler dedupes
+    by the record's position (topic, partition, offset); a failure is retried until it
+    succeeds, so nothing is skipped."""
+
+    name: str
+    topics: Sequence[str]
+    handler: RecordHandler
+
+
 class ConsumerRunner:
     """Runs one ``ConsumerSpec`` against Kafka until cancelled."""
 
     def __init__(
         self,
-        spec: ConsumerSpec,
+        spec: ConsumerSpec | RecordConsumerSpec,
         *,
         database: Database,
         producer: AIOKafkaProducer,
@@ -146,6 +159,8 @@ class ConsumerRunner:
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Handle one record; returns the outcome (handled, duplicate or dead_lettered)."""
+        if isinstance(self.spec, RecordConsumerSpec):
+            return await self._process_raw(self.spec, record)
         try:
             event = CloudEvent.model_validate_json(record.value or b"")
         except ValidationError as exc:
@@ -169,6 +184,22 @@ class ConsumerRunner:
                 return self._count(record, outcome)
         raise AssertionError("unreachable")
 
+    async def _process_raw(
+        self, spec: RecordConsumerSpec, record: ConsumerRecord[bytes, bytes]
+    ) -> str:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self.database.transaction() as session:
+                    await spec.handler(session, record)
+            except Exception:
+                log.exception("record handler failed; retrying", consumer=spec.name)
+                self._count(record, "retried")
+                await asyncio.sleep(self._backoff(attempt))
+            else:
+                return self._count(record, "handled")
+
     def _backoff(self, attempt: int) -> float:
         base = self.settings.consumer_backoff_seconds * 2 ** (attempt - 1)
         return float(min(base, self.settings.consumer_backoff_max_seconds))
@@ -178,6 +209,8 @@ class ConsumerRunner:
         return outcome
 
     async def _handle_once(self, record: ConsumerRecord[bytes, bytes], event: CloudEvent) -> str:
+        if not isinstance(self.spec, ConsumerSpec):
+            raise TypeError("raw records are handled by _process_raw")
         parent = propagate.extract(headers_dict(record.headers))
         cid = correlation_id.set(event.correlationid)
         cause = causation_id.set(str(event.id))

@@ -307,6 +307,7 @@ def answer_event(payment: Payment, amount: int | None = None) -> EventData | Non
                 amount=money(amount if amount is not None else payment.refunded_amount),
                 refunded_total=money(payment.refunded_amount),
                 fully_refunded=payment.status == Status.REFUNDED,
+                customer_id=payment.customer_id,
             )
         case Status.PENDING:
             return None

@@ -17,6 +17,7 @@ from retail_user.accounts.schemas import (
     ProfileUpdate,
     Role,
     RolesUpdate,
+    UserContact,
     UserCreate,
     UserRead,
 )
@@ -24,6 +25,7 @@ from retail_user.deps import ClientIp, HasherDep, LimiterDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
+AdminOrService = Annotated[Principal, Depends(require_roles("admin", "service"))]
 
 
 @router.post(
@@ -110,6 +112,21 @@ async def list_users(
 ) -> object:
     """The users of the admin's tenant (search by username or email, filter by role)."""
     return await service.list_users(session, admin, q=q, role=role, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/{user_id}/contact",
+    response_model=UserContact,
+    responses=problem_responses(403, 404, 422),
+)
+async def read_contact(
+    user_id: UUID,
+    session: SessionDep,
+    caller: AdminOrService,
+    tenant_id: Annotated[SafeStr | None, Query(min_length=1, max_length=64)] = None,
+) -> object:
+    """How to reach a user (services name the tenant; admins see their own tenant's users)."""
+    return await service.contact(session, caller, user_id, tenant_id)
 
 
 @router.put(

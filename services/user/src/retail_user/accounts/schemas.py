@@ -37,6 +37,19 @@ class ProfileRead(UserRead):
     created_at: datetime
 
 
+class UserContact(BaseModel):
+    """How to reach a user: for services that message them (the Notification service)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    tenant_id: str
+    username: str
+    email: str
+    full_name: str | None
+    phone: str | None
+
+
 class ProfileUpdate(InputModel):
     full_name: FullName | None = None
     email: Email | None = None

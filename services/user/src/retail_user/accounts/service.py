@@ -228,6 +228,23 @@ def _cursor_id(cursor: str) -> UUID:
         raise BadRequest("the cursor is not valid") from exc
 
 
+async def contact(
+    session: AsyncSession, principal: Principal, user_id: UUID, tenant_id: str | None
+) -> User:
+    """A user's contact details: a service names the tenant it acts for; an admin reads only
+    their own tenant."""
+    if principal.has_any_role("service"):
+        if tenant_id is None:
+            raise UnprocessableContent("service callers name the tenant_id")
+    elif tenant_id not in (None, principal.tenant_id):
+        raise UserNotFound()
+    tenant = tenant_id or principal.tenant_id
+    user = await UserRepository(session).in_tenant(user_id, tenant)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
 async def _target(session: AsyncSession, principal: Principal, user_id: UUID) -> User:
     user = await UserRepository(session).in_tenant(user_id, principal.tenant_id, for_update=True)
     if user is None:

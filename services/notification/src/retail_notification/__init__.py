@@ -1,0 +1,1 @@
+"""The Notification service: messages to customers and operators from domain events."""

@@ -1,0 +1,34 @@
+"""The embedded default: messages are written to a folder, one JSON file each, so the local
+platform sends real messages somewhere a developer can read them with no account anywhere."""
+
+import asyncio
+import json
+from pathlib import Path
+
+from retail_notification.channels.base import Outgoing
+
+
+class LocalOutbox:
+    def __init__(self, folder: Path, channel: str) -> None:
+        self.folder = folder / channel
+        self.name = f"local-{channel}"
+
+    async def send(self, message: Outgoing) -> str:
+        path = self.folder / f"{message.id}.json"
+        document = {
+            "id": str(message.id),
+            "channel": message.channel,
+            "to": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+            "html": message.html,
+        }
+        await asyncio.to_thread(_write, path, json.dumps(document, indent=2))
+        return f"local:{path.name}"
+
+
+def _write(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(content)
+    temporary.replace(path)  # readers never see half a file

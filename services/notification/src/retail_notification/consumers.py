@@ -1,0 +1,41 @@
+"""What the Notification service consumes: the platform's facts and direct requests (one
+transaction each, through the kernel's runner), and every ``*.dlq`` topic (kept as dead
+letters for admins)."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from retail_contracts.envelope import CloudEvent
+from retail_contracts.topics import (
+    ALL_TOPICS,
+    INVENTORY_EVENTS,
+    NOTIFICATION_REQUESTS,
+    ORDER_EVENTS,
+    PAYMENT_EVENTS,
+    USER_EVENTS,
+    dead_letter_topic,
+)
+from retail_kernel.consumer import ConsumerSpec, RecordConsumerSpec, refusals_are_poison
+from retail_notification.dead_letters.service import collect_record
+from retail_notification.messages import service
+from retail_notification.messages.service import Runtime
+
+SOURCES = (USER_EVENTS, ORDER_EVENTS, PAYMENT_EVENTS, INVENTORY_EVENTS, NOTIFICATION_REQUESTS)
+
+
+def notification_events(runtime: Runtime) -> ConsumerSpec:
+    """Events and requests → messages. A request that is not valid is dead-lettered at once;
+    the User service being down is retried with back-off (then dead-lettered, and redrivable)."""
+
+    async def handle(session: AsyncSession, event: CloudEvent) -> None:
+        with refusals_are_poison(event):
+            await service.on_event(session, runtime.require_messaging(), event)
+
+    return ConsumerSpec(name="notification-events", topics=SOURCES, handler=handle)
+
+
+def dead_letter_collector() -> RecordConsumerSpec:
+    return RecordConsumerSpec(
+        name="notification-dead-letters",
+        topics=[dead_letter_topic(topic) for topic in ALL_TOPICS],
+        handler=collect_record,
+    )

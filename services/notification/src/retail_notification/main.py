@@ -1,0 +1,82 @@
+"""The Notification service app: ``uvicorn retail_notification.main:create_app --factory``."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from retail_kernel.app import PeriodicJob, ServiceSpec, create_service_app
+from retail_kernel.db import Database
+from retail_kernel.service_client import ServiceCredentials
+from retail_notification.channels.registry import transports
+from retail_notification.config import NotificationSettings
+from retail_notification.consumers import dead_letter_collector, notification_events
+from retail_notification.contacts import UserDirectory
+from retail_notification.dead_letters.endpoints import router as dead_letters_router
+from retail_notification.messages.endpoints import router as messages_router
+from retail_notification.messages.service import DeliveryPolicy, Messaging, Runtime, deliver_due
+from retail_notification.models import Inbox, Outbox
+from retail_notification.preferences.endpoints import router as preferences_router
+from retail_notification.rules.endpoints import router as rules_router
+from retail_notification.templates.endpoints import router as templates_router
+
+
+def create_app(settings: NotificationSettings | None = None) -> FastAPI:
+    settings = settings or NotificationSettings()
+    # Filled in the lifespan (it needs the app's HTTP client); read by the consumer and job.
+    runtime = Runtime()
+    policy = DeliveryPolicy(
+        max_attempts=settings.delivery_max_attempts,
+        backoff_seconds=settings.delivery_backoff_seconds,
+        backoff_max_seconds=settings.delivery_backoff_max_seconds,
+        concurrency=settings.delivery_concurrency,
+    )
+
+    @asynccontextmanager
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
+        credentials = ServiceCredentials(
+            app.state.http,
+            user_url=settings.user_url,
+            client_id=settings.service_client_id,
+            client_secret=settings.service_client_secret.get_secret_value(),
+        )
+        runtime.messaging = Messaging(
+            directory=UserDirectory(app.state.http, credentials, user_url=settings.user_url),
+            public_base_url=settings.public_base_url,
+            operators=operators(settings),
+        )
+        runtime.transports = transports(settings, app.state.http)
+        app.state.runtime = runtime
+        yield
+
+    async def deliver(database: Database) -> int:
+        return await deliver_due(database, runtime.transports, policy)
+
+    spec = ServiceSpec(
+        title="Retail Notification service",
+        description="Email, SMS, Slack and Teams messages from domain events, with templates, "
+        "preferences, retries and dead letters.",
+        routers=[
+            templates_router,
+            rules_router,
+            preferences_router,
+            dead_letters_router,
+            messages_router,  # last: its /{notification_id} must not shadow the others
+        ],
+        outbox_model=Outbox,
+        inbox_model=Inbox,
+        consumers=[notification_events(runtime), dead_letter_collector()],
+        extra_lifespan=resources,
+        periodic=[PeriodicJob("deliver", settings.delivery_poll_seconds, deliver)],
+    )
+    return create_service_app(settings, spec)
+
+
+def operators(settings: NotificationSettings) -> dict[str, str]:
+    """Where operators' messages go, by channel."""
+    found = {"email": settings.ops_email, "sms": settings.ops_phone}
+    named = {channel: address for channel, address in found.items() if address}
+    # A webhook's URL is its secret: messages name the channel; the transport holds the URL.
+    named["slack"] = "slack:ops"
+    named["teams"] = "teams:ops"
+    return named
