@@ -33,6 +33,18 @@ def test_register_login_profile_and_jwks_over_real_http(platform: Platform) -> N
         jwks = http.get("/.well-known/jwks.json")
     assert profile.json()["id"] == created.json()["id"]
     assert jwks.json()["keys"][0]["kty"] == "OKP"
+    # The Notification service heard the registration: a welcome mail in the local outbox,
+    # and listed as the user's own.
+    token = {"Authorization": f"Bearer {tokens['access_token']}"}
+    deadline = time.monotonic() + 30
+    mine: list[dict[str, object]] = []
+    while not mine and time.monotonic() < deadline:
+        time.sleep(0.3)
+        listed = httpx.get(f"{platform.url('notification')}/api/v1/notifications", headers=token)
+        mine = [m for m in listed.json()["items"] if m["status"] == "SENT"]
+    assert [(m["template"], m["recipient"]) for m in mine] == [("welcome", "e2e@example.com")]
+    written = list((platform.home / "notifications" / "email").glob("*.json"))
+    assert [path.stem for path in written] == [mine[0]["id"]]
 
 
 def test_status_and_logs_see_the_running_platform(platform: Platform) -> None:

@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 from aiokafka.errors import KafkaError
 
+from retail_contracts.topics import ALL_TOPICS, dead_letter_topic
 from retail_kernel import embedded, migrations
 from retail_kernel.db import Database
-from retail_kernel.kafka import make_producer
+from retail_kernel.kafka import ensure_topics, make_producer
 from retail_kernel.outbox import OutboxRelay, replay
 from retail_kernel.registry import ServiceInfo, installed_services
 from retail_kernel.settings import BaseServiceSettings
@@ -133,7 +134,11 @@ REPLAY_ATTEMPTS = 6
 async def replay_outboxes(
     admin_uri: str, bootstrap: str, services: dict[str, ServiceInfo]
 ) -> dict[str, int]:
-    """Republish every kept outbox row: the in-memory broker starts empty each time."""
+    """Create every topic (and its dead-letter topic), then republish every kept outbox row:
+    the in-memory broker starts empty each time."""
+    await ensure_topics(
+        bootstrap, [t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))]
+    )
     counts: dict[str, int] = {}
     for name, info in services.items():
         settings = info.settings(**{"kafka_bootstrap_servers": bootstrap})

@@ -1,8 +1,11 @@
 """aiokafka producers and consumers configured the platform's way."""
 
+import contextlib
 from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from opentelemetry import propagate
 
 from retail_kernel.settings import BaseServiceSettings
@@ -50,3 +53,16 @@ def trace_headers(traceparent: str | None) -> list[tuple[str, bytes]]:
 def headers_dict(headers: Headers | None) -> Mapping[str, str]:
     """Kafka headers as a str mapping (the carrier OpenTelemetry extracts from)."""
     return {key: value.decode(errors="replace") for key, value in headers or ()}
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Sequence[str]) -> None:
+    """Create the topics that do not exist yet (one partition each, as the embedded broker
+    makes them): a consumer that subscribes before a topic's first record then sees it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        for topic in topics:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()

@@ -327,3 +327,47 @@ class TestHostileInput:
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"] == ["body", "roles"]
+
+
+class TestContact:
+    async def _service_token(self, app: FastAPI, client: httpx.AsyncClient) -> str:
+        from retail_user.tokens import service as tokens  # noqa: PLC0415
+
+        async with app.state.database.transaction() as session:
+            secret = await tokens.create_service_client(session, "notification", "default")
+        response = await client.post(
+            "/api/v1/users/token/service",
+            json={"client_id": "notification", "client_secret": secret},
+        )
+        return str(response.json()["access_token"])
+
+    async def test_a_service_reads_how_to_reach_a_user_of_the_tenant_it_names(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        user = await register(client, "nina", full_name="Nina Simone")
+        nina = (await login(client, "nina"))["access_token"]
+        await client.patch(
+            "/api/v1/users/profile", json={"phone": "+4915112345678"}, headers=bearer(nina)
+        )
+        token = await self._service_token(app, client)
+        url = f"/api/v1/users/{user['id']}/contact"
+        found = await client.get(url, params={"tenant_id": "default"}, headers=bearer(token))
+        assert found.json() == {
+            "id": user["id"],
+            "tenant_id": "default",
+            "username": "nina",
+            "email": "nina@example.com",
+            "full_name": "Nina Simone",
+            "phone": "+4915112345678",
+        }
+        elsewhere = await client.get(url, params={"tenant_id": "acme"}, headers=bearer(token))
+        assert elsewhere.status_code == 404
+        unnamed = await client.get(url, headers=bearer(token))
+        assert unnamed.status_code == 422
+
+    async def test_customers_cannot_read_contacts(self, client: httpx.AsyncClient) -> None:
+        user = await register(client, "oscar")
+        await register(client, "mallory")
+        token = (await login(client, "mallory"))["access_token"]
+        response = await client.get(f"/api/v1/users/{user['id']}/contact", headers=bearer(token))
+        assert response.status_code == 403

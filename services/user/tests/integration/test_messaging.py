@@ -19,8 +19,8 @@ from retail_contracts.envelope import CloudEvent
 from retail_contracts.user import UserRegistered, UserUnlocked
 from retail_kernel.consumer import ConsumerRunner, ConsumerSpec, PoisonMessage
 from retail_kernel.db import Database
+from retail_kernel.kafka import ensure_topics
 from retail_kernel.outbox import OutboxRelay, add_event, build_event, replay
-from retail_kernel.testing.kafka import create_topics
 from retail_kernel.testing.plugin import RetailInfra
 from retail_kernel.tracing import configure_tracing
 from retail_user.config import UserSettings
@@ -157,7 +157,7 @@ class TestOutbox:
 async def topic(retail_infra: RetailInfra) -> str:
     """A topic (and its DLQ) of this test's own, so no other test's records reach it."""
     name = f"test.{uuid.uuid4().hex[:12]}"
-    await create_topics(retail_infra.bootstrap_servers, [name, f"{name}.dlq"])
+    await ensure_topics(retail_infra.bootstrap_servers, [name, f"{name}.dlq"])
     return name
 
 

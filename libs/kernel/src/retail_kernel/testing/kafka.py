@@ -1,15 +1,12 @@
 """Reading what reached a topic during one test, from the offsets at the probe's creation."""
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Callable, Collection
 from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_kernel.outbox import build_event
@@ -80,18 +77,6 @@ class TopicProbe:
                 if subjects is None or event.get("subject") in subjects:
                     found.append(event)
         return found
-
-
-async def create_topics(bootstrap_servers: str, topics: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        for topic in topics:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
-        await asyncio.sleep(0)
-    finally:
-        await admin.close()
 
 
 async def consumers_joined(app: Any, timeout: float = 60.0) -> None:

@@ -17,8 +17,9 @@ from aiokafka import AIOKafkaProducer
 from retail_contracts.topics import ALL_TOPICS, dead_letter_topic
 from retail_kernel import embedded, migrations
 from retail_kernel.db import asyncpg_dsn
+from retail_kernel.kafka import ensure_topics
 from retail_kernel.registry import ServiceInfo, installed_services
-from retail_kernel.testing.kafka import TopicProbe, create_topics
+from retail_kernel.testing.kafka import TopicProbe
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def retail_infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RetailInf
     broker = embedded.start_broker(port, base / "broker.log")
     bootstrap = f"127.0.0.1:{port}"
     topics = [t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))]
-    asyncio.run(create_topics(bootstrap, topics))
+    asyncio.run(ensure_topics(bootstrap, topics))
     try:
         yield RetailInfra(admin_uri=admin_uri, bootstrap_servers=bootstrap)
     finally:

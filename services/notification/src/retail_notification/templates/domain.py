@@ -132,6 +132,8 @@ class _TextExtractor(HTMLParser):
             self.skipping = max(0, self.skipping - 1)
         elif tag in self.BREAKS:
             self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
         if not self.skipping:

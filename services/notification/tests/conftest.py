@@ -1,0 +1,1 @@
+from notification_fixtures import *  # noqa: F403
