@@ -61,6 +61,9 @@ class NotificationSettings(BaseServiceSettings):
     delivery_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
     delivery_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # An event older than this is history, not news: nobody is messaged about it (a new
+    # consumer group reading a topic from its start would otherwise mail every old order).
+    max_event_age_seconds: int = Field(default=86_400, ge=60)
     # Where the password-reset link and order links point.
     public_base_url: str = "http://localhost:8000"
 

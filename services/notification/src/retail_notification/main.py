@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -44,6 +45,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             directory=UserDirectory(app.state.http, credentials, user_url=settings.user_url),
             public_base_url=settings.public_base_url,
             operators=operators(settings),
+            max_event_age=timedelta(seconds=settings.max_event_age_seconds),
         )
         runtime.transports = transports(settings, app.state.http)
         app.state.runtime = runtime

@@ -4,7 +4,7 @@ survive a restart, permanent failures, dead letters and their redrive, opt-outs.
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -21,8 +21,10 @@ from notification_factories import (
 from notification_fixtures import Fakes, Person, person
 from provider_fakes import INVALID_NUMBER, SENDGRID_KEY
 from retail_contracts.user import PasswordResetRequested
+from retail_kernel.outbox import build_event
 from retail_notification.config import NotificationSettings
 from retail_notification.main import create_app
+from retail_notification.messages import service
 from user_factories import IdentityProvider
 
 
@@ -109,6 +111,11 @@ class TestDeadLetters:
             "/api/v1/notifications/dead-letters", headers=auth(admin.token)
         )
         assert still_open.json()["items"] == []
+        again = await client.post(
+            f"/api/v1/notifications/dead-letters/{dead['id']}/redrive", headers=auth(admin.token)
+        )
+        assert again.status_code == 422  # it was sent: a second redrive would send it twice
+        assert len(fakes.state.of("sendgrid")) == 1
 
     async def test_redrive_all_sends_every_open_dead_letter(
         self, app: FastAPI, client: httpx.AsyncClient, fakes: Fakes, carol: Person, admin: Person
@@ -234,4 +241,15 @@ async def test_nothing_is_made_for_a_customer_the_user_service_does_not_know(
 ) -> None:
     event = await emit(app, order_event(customer_id=uuid.uuid4()))
     await asyncio.sleep(0.3)
+    assert await messages(app, event.id) == []
+
+
+async def test_an_old_event_is_history_not_news(app: FastAPI, carol: Person) -> None:
+    event = build_event(
+        order_event(customer_id=carol.id), source="retail/test", subject=None, tenant_id="default"
+    )
+    stale = event.model_copy(update={"time": datetime.now(UTC) - timedelta(days=2)})
+    async with app.state.database.transaction() as session:
+        made = await service.on_event(session, app.state.runtime.require_messaging(), stale)
+    assert made == 0
     assert await messages(app, event.id) == []

@@ -78,6 +78,8 @@ class TestRendering:
             "{{ order.nope.deeper }}",  # undefined attribute
             "{{ ''.__class__.__mro__[1].__subclasses__() }}",  # sandbox escape
             "{{ order.total | nosuchfilter }}",
+            "{{ 'x' * 1000000000 }}",  # memory
+            "{{ 2 ** 1000000000 }}",  # time
         ],
     )
     def test_a_broken_or_unsafe_template_is_refused(self, body: str) -> None:

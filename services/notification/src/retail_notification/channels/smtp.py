@@ -1,7 +1,7 @@
 """Email through an SMTP server (aiosmtplib): plain, STARTTLS or implicit TLS."""
 
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 import aiosmtplib
 
@@ -29,7 +29,8 @@ class SmtpEmail:
 
     async def send(self, message: Outgoing) -> str:
         email = EmailMessage()
-        message_id = make_msgid(domain=self.sender.rsplit("@", 1)[-1].rstrip(">") or None)
+        domain = parseaddr(self.sender)[1].rpartition("@")[2]
+        message_id = make_msgid(domain=domain or None)
         email["Message-ID"] = message_id
         email["From"] = self.sender
         email["To"] = message.recipient

@@ -149,6 +149,9 @@ async def _redrive_delivery(session: AsyncSession, dead: DeadLetter) -> None:
     )
     if message is None:
         raise CannotRedrive("the message of this dead letter no longer exists")
+    if message.status != Status.FAILED:
+        # Already redriven (and perhaps sent since): sending it again would be a duplicate.
+        raise CannotRedrive(f"the message is {message.status}, not FAILED")
     try:
         await messages.render_again(session, message)
     except TemplateInvalid as exc:

@@ -20,8 +20,8 @@ class NotificationRead(BaseModel):
     last_error: str | None
     provider_id: str | None
     event_type: str
+    # No body: it can hold secrets meant for the recipient alone (a password-reset link).
     subject: str | None
-    body: str
     created_at: datetime
     next_attempt_at: datetime
     sent_at: datetime | None

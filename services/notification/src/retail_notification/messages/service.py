@@ -4,7 +4,7 @@ persisted retries, listed for their owners and admins."""
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -50,6 +50,7 @@ class Messaging:
     public_base_url: str
     # Where operators' messages go, by channel (an address, a phone, a webhook's name).
     operators: Mapping[str, str]
+    max_event_age: timedelta = timedelta(days=1)
 
 
 @dataclass
@@ -91,6 +92,9 @@ class Draft:
 async def on_event(session: AsyncSession, messaging: Messaging, event: CloudEvent) -> int:
     """Make the messages the tenant's rules ask for; returns how many were new."""
     tenant = event.tenantid or str(event.data.get("tenant_id") or "default")
+    if datetime.now(UTC) - event.time > messaging.max_event_age:
+        log.info("event too old to announce", event_type=event.type, event_id=str(event.id))
+        return 0
     if event.type == SendNotification.event_type:
         return await _on_request(session, messaging, tenant, event)
     rules = [

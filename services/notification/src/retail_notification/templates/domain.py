@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -21,6 +22,10 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
     | {"XAF", "XOF", "XPF"}
 )
 THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+MAX_REPEAT = 10_000  # the longest string or list a template may build with *
+MAX_EXPONENT = 100
 
 
 class TemplateInvalid(ValueError):
@@ -60,10 +65,27 @@ def _slack_escape(value: Any) -> Any:
     return value
 
 
+class BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox bounds ``range`` but not ``*`` and ``**``: ``'x' * 10**9`` would take
+    the process's memory. Those two are checked before they run."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError("the exponent is too large")
+        if operator == "*":
+            for size, times in ((left, right), (right, left)):
+                repeats = isinstance(size, str | list | tuple) and isinstance(times, int)
+                if repeats and len(size) * times > MAX_REPEAT:
+                    raise SecurityError("the repeated value is too long")
+        return super().call_binop(context, operator, left, right)
+
+
 @functools.cache
 def environment(kind: str) -> SandboxedEnvironment:
     """The sandbox for ``html`` (autoescaped), ``slack`` (Slack-escaped) or ``text``."""
-    env = SandboxedEnvironment(
+    env = BoundedSandbox(
         autoescape=kind == "html",
         undefined=StrictUndefined,
         finalize=_slack_escape if kind == "slack" else None,
