@@ -1,0 +1,1 @@
+"""The audit log: every domain event of the platform, as received, append-only."""

@@ -1,0 +1,5 @@
+from retail_kernel.errors import Forbidden
+
+
+class OtherTenant(Forbidden):
+    pass

@@ -1,0 +1,1 @@
+from audit_fixtures import *  # noqa: F403
