@@ -27,7 +27,9 @@ class Infra:
     scratch: Path
 
     def database_url(self, service: str) -> str:
-        return embedded.service_database_url(self.admin_uri, installed_services()[service].database)
+        return embedded.service_database_url(
+            self.admin_uri, installed_services()[service].database_name()
+        )
 
 
 @contextmanager
@@ -41,8 +43,8 @@ def infrastructure(*services: str) -> Iterator[Infra]:
         infra = Infra(admin, f"127.0.0.1:{port}", Path(scratch))
         for name in services:
             info = installed_services()[name]
-            asyncio.run(embedded.ensure_database(admin, info.database))
-            migrations.upgrade(info.migrations_dir, infra.database_url(name))
+            asyncio.run(embedded.ensure_database(admin, info.database_name()))
+            migrations.upgrade(info.migrations(), infra.database_url(name))
         try:
             yield infra
         finally:

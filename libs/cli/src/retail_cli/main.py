@@ -16,7 +16,7 @@ from rich.table import Table
 from retail_cli import platform
 from retail_cli.platform import Home, ManagedProcess
 from retail_kernel import embedded
-from retail_kernel.registry import ServiceInfo, installed_services
+from retail_kernel.registry import ServiceInfo, installed_services, stateful_services
 
 app = typer.Typer(help="Run and operate the retail platform.", no_args_is_help=True)
 events_app = typer.Typer(help="Domain events kept in the services' outboxes.")
@@ -61,12 +61,12 @@ def up(
     with console.status("starting PostgreSQL…"):
         admin_uri = embedded.start_postgres(place.pgdata)
     with console.status("applying migrations…"):
-        asyncio.run(platform.migrate_all(admin_uri, services))
+        asyncio.run(platform.migrate_all(admin_uri, stateful_services()))
     _register_service_clients(place, services)
     bootstrap = f"127.0.0.1:{broker_port}"
     broker = ManagedProcess("broker", broker_port, [], {}, place.logs / "broker.log")
     broker.process = embedded.start_broker(broker_port, broker.log_path)
-    replayed = asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, services))
+    replayed = asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, stateful_services()))
     processes = [
         ManagedProcess(
             name,
@@ -166,7 +166,7 @@ def _replayed(admin_uri: str, bootstrap: str) -> bool:
     """Republish the outboxes into a restarted broker; a failure is reported and retried at
     the supervisor's next turn rather than taking the platform down."""
     try:
-        asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, installed_services()))
+        asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, stateful_services()))
     except Exception as exc:  # anything: report it, retry at the next turn
         console.print(f"[red]replaying the outboxes failed ({exc!r}); retrying[/]")
         return False
@@ -257,8 +257,8 @@ def migrate(home: HomeOption = DEFAULT_HOME) -> None:
     place = Home(home.resolve())
     place.prepare()
     admin_uri = embedded.start_postgres(place.pgdata)
-    asyncio.run(platform.migrate_all(admin_uri, installed_services()))
-    console.print(f"migrated: {', '.join(installed_services())}")
+    asyncio.run(platform.migrate_all(admin_uri, stateful_services()))
+    console.print(f"migrated: {', '.join(stateful_services())}")
 
 
 @events_app.command("replay")
@@ -268,7 +268,7 @@ def replay_events(
     home: HomeOption = DEFAULT_HOME,
 ) -> None:
     """Republish kept outbox events (consumers dedupe, so replays are harmless)."""
-    info = installed_services()[service]
+    info = stateful_services()[service]
     settings = platform.local_settings(info, Home(home.resolve()))
     moment = since if since.tzinfo else since.astimezone()
     count = asyncio.run(
@@ -319,7 +319,7 @@ def relay(
     home: HomeOption = DEFAULT_HOME,
 ) -> None:
     """Run one service's outbox relay on its own (beside or instead of the in-process one)."""
-    info = installed_services()[service]
+    info = stateful_services()[service]
     settings = platform.local_settings(info, Home(home.resolve()))
     console.print(
         f"relaying the {service} outbox to {settings.kafka_bootstrap_servers}; Ctrl-C stops"

@@ -87,11 +87,12 @@ def service_env(
     extra = info.local_env(home) if info.local_env and home else {}
     if info.service_client and home:
         extra[f"{prefix}SERVICE_CLIENT_SECRET_FILE"] = str(client_secret_file(home, info))
+    if info.database:
+        extra[f"{prefix}DATABASE_URL"] = embedded.service_database_url(admin_uri, info.database)
     return {
         **extra,
         f"{prefix}ENVIRONMENT": os.environ.get(f"{prefix}ENVIRONMENT", "development"),
         f"{prefix}PORT": str(service_port(info)),
-        f"{prefix}DATABASE_URL": embedded.service_database_url(admin_uri, info.database),
         f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         f"{prefix}JWKS_URL": f"http://127.0.0.1:{user_port}/.well-known/jwks.json",
     }
@@ -123,9 +124,9 @@ def local_settings(info: ServiceInfo, home: Home) -> BaseServiceSettings:
 
 async def migrate_all(admin_uri: str, services: dict[str, ServiceInfo]) -> None:
     for info in services.values():
-        await embedded.ensure_database(admin_uri, info.database)
-        url = embedded.service_database_url(admin_uri, info.database)
-        await asyncio.to_thread(migrations.upgrade, info.migrations_dir, url)
+        await embedded.ensure_database(admin_uri, info.database_name())
+        url = embedded.service_database_url(admin_uri, info.database_name())
+        await asyncio.to_thread(migrations.upgrade, info.migrations(), url)
 
 
 REPLAY_ATTEMPTS = 6
@@ -143,7 +144,7 @@ async def replay_outboxes(
     for name, info in services.items():
         settings = info.settings(**{"kafka_bootstrap_servers": bootstrap})
         since = datetime.now(UTC) - timedelta(hours=settings.outbox_retention_hours)
-        url = embedded.service_database_url(admin_uri, info.database)
+        url = embedded.service_database_url(admin_uri, info.database_name())
         for attempt in range(REPLAY_ATTEMPTS):
             try:
                 counts[name] = await replay_service(url, settings, info, since=since)

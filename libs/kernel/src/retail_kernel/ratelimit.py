@@ -15,7 +15,10 @@ class RateLimiter:
     """``await limiter.hit("10/minute", "login", ip)`` raises 429 with ``Retry-After`` past it."""
 
     def __init__(self, storage_uri: str = "memory://") -> None:
-        storage = storage_from_string(f"async+{storage_uri}")
+        # Redis through redis-py's asyncio client (the ``limits`` default needs coredis).
+        redis = storage_uri.startswith(("redis://", "rediss://", "redis+unix://"))
+        options: dict[str, str] = {"implementation": "redispy"} if redis else {}
+        storage = storage_from_string(f"async+{storage_uri}", **options)
         self.strategy = MovingWindowRateLimiter(storage)
         self._rules: dict[str, RateLimitItem] = {}
 

@@ -19,12 +19,13 @@ class ServiceInfo:
 
     name: str
     port: int
-    database: str
+    # None for a process that keeps no state of its own (the gateway).
+    database: str | None
     env_prefix: str
     app: str  # "module:factory" for uvicorn --factory
-    migrations_dir: Path
+    migrations_dir: Path | None
     # The module that defines the service's ``Base`` and ``Outbox`` (imported only when asked).
-    models: str
+    models: str | None
     settings: Callable[..., BaseServiceSettings]
     # Tables kept when the test plugin resets a database between tests (seeded by migrations).
     seeded_tables: tuple[str, ...] = ()
@@ -34,15 +35,35 @@ class ServiceInfo:
     # registers it with the User service and hands the secret over in a file.
     service_client: str | None = None
 
+    def database_name(self) -> str:
+        if self.database is None:
+            raise LookupError(f"{self.name} has no database")
+        return self.database
+
+    def migrations(self) -> Path:
+        if self.migrations_dir is None:
+            raise LookupError(f"{self.name} has no migrations")
+        return self.migrations_dir
+
     def metadata(self) -> MetaData:
-        metadata: MetaData = importlib.import_module(self.models).Base.metadata
+        metadata: MetaData = importlib.import_module(self._models()).Base.metadata
         return metadata
 
     def outbox_model(self) -> Any:
-        return importlib.import_module(self.models).Outbox
+        return importlib.import_module(self._models()).Outbox
+
+    def _models(self) -> str:
+        if self.models is None:
+            raise LookupError(f"{self.name} has no database")
+        return self.models
 
 
 def installed_services() -> dict[str, ServiceInfo]:
     """Every installed service, by name, in port order."""
     found: list[ServiceInfo] = [ep.load() for ep in entry_points(group="retail.services")]
     return {info.name: info for info in sorted(found, key=lambda info: info.port)}
+
+
+def stateful_services() -> dict[str, ServiceInfo]:
+    """The installed services that own a database (everything but the gateway)."""
+    return {name: info for name, info in installed_services().items() if info.database}

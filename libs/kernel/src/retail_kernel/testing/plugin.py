@@ -18,7 +18,7 @@ from retail_contracts.topics import ALL_TOPICS, dead_letter_topic
 from retail_kernel import embedded, migrations
 from retail_kernel.db import asyncpg_dsn
 from retail_kernel.kafka import ensure_topics
-from retail_kernel.registry import ServiceInfo, installed_services
+from retail_kernel.registry import ServiceInfo, stateful_services
 from retail_kernel.testing.kafka import TopicProbe
 
 
@@ -60,12 +60,12 @@ def retail_infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RetailInf
 @pytest.fixture(scope="session")
 def retail_databases(retail_infra: RetailInfra) -> ServiceDatabases:
     """Every installed service's database, migrated to head and checked for drift."""
-    services = installed_services()
+    services = stateful_services()
     urls: dict[str, str] = {}
     for name, info in services.items():
-        asyncio.run(embedded.ensure_database(retail_infra.admin_uri, info.database))
-        url = embedded.service_database_url(retail_infra.admin_uri, info.database)
-        migrations.upgrade(info.migrations_dir, url)
+        asyncio.run(embedded.ensure_database(retail_infra.admin_uri, info.database_name()))
+        url = embedded.service_database_url(retail_infra.admin_uri, info.database_name())
+        migrations.upgrade(info.migrations(), url)
         differences = asyncio.run(migrations.drift(url, info.metadata()))
         if differences:
             pytest.fail(f"{name}: models and migrations differ: {differences}", pytrace=False)

@@ -1,0 +1,1 @@
+from gateway_fixtures import *  # noqa: F403

@@ -1,0 +1,112 @@
+"""Plain factories for the gateway tests, and the probe upstream."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from retail_gateway.config import GatewaySettings
+from retail_kernel.testing.settings import settings_for_tests
+from retail_user.tokens import service as tokens
+from user_factories import IdentityProvider
+
+BIG = 5 * 1024 * 1024
+
+
+def make_gateway_settings(
+    upstreams: dict[str, list[str]], jwks_url: str, **overrides: Any
+) -> GatewaySettings:
+    own: dict[str, Any] = {
+        "upstreams": upstreams,
+        "jwks_url": jwks_url,
+        "upstream_timeout_seconds": 2.0,
+        "breaker_reset_seconds": 30.0,
+    }
+    # The gateway has no database or broker: the kernel's fields are left unused.
+    return settings_for_tests(
+        GatewaySettings, "postgresql+asyncpg://unused/none", "unused:0", **{**own, **overrides}
+    )
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class ProbeState:
+    """What reached the probe: one entry per request, with the instance's name."""
+
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+
+def create_probe(name: str, state: ProbeState) -> FastAPI:
+    """An upstream that reports what reached it, on the Order service's paths (so the gateway
+    routes to it): the headers and body it got, a slow answer, a large streamed one."""
+    app = FastAPI()
+
+    @app.api_route("/api/v1/orders/echo", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    async def echo(request: Request) -> JSONResponse:
+        body = await request.body()
+        report = {
+            "instance": name,
+            "method": request.method,
+            "query": request.url.query,
+            "headers": [[k.decode(), v.decode()] for k, v in request.headers.raw],
+            "body_bytes": len(body),
+        }
+        state.seen.append(report)
+        return JSONResponse(
+            report, headers={"Connection": "close, x-secret-hop", "X-Secret-Hop": "1"}
+        )
+
+    @app.get("/api/v1/orders/slow")
+    async def slow() -> dict[str, str]:
+        state.seen.append({"instance": name, "path": "slow"})
+        await asyncio.sleep(5)
+        return {"late": "yes"}
+
+    @app.get("/api/v1/orders/big")
+    async def big() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            block = bytes(range(256)) * 256  # 64 KiB
+            for _ in range(BIG // len(block)):
+                yield block
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+    @app.get("/api/v1/orders/status/{code}")
+    async def status(code: int) -> Response:
+        state.seen.append({"instance": name, "status": code})
+        return Response(status_code=code)
+
+    return app
+
+
+async def forged_token(identity: IdentityProvider, **overrides: Any) -> str:
+    """A token signed with the User service's real key, with claims of the test's choosing."""
+    now = int(time.time())
+    claims = {
+        "iss": "retail-user",
+        "aud": "retail",
+        "sub": "00000000-0000-0000-0000-000000000001",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": "forged",
+        "roles": ["admin"],
+        "tid": "default",
+        **overrides,
+    }
+    app = identity.app
+    async with app.state.database.transaction() as session:
+        key = await tokens.signing_key(session, app.state.cipher)
+    return str(app.state.cipher.sign(key, {k: v for k, v in claims.items() if v is not None}))
+
+
+def unverified(token: str) -> dict[str, Any]:
+    return dict(jwt.get_unverified_header(token))
