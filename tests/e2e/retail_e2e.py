@@ -49,6 +49,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         **{f"RETAIL_{name.upper()}_PORT": str(port) for name, port in ports.items()},
         "RETAIL_BROKER_PORT": str(free_port()),
         "RETAIL_USER_BCRYPT_ROUNDS": "4",
+        # Every test here comes from one address; the gateway's limits have tests of their own.
+        "RETAIL_GATEWAY_IP_RATE_LIMIT": "100000/minute",
+        "RETAIL_GATEWAY_USER_RATE_LIMIT": "100000/minute",
+        "RETAIL_GATEWAY_AUTH_RATE_LIMIT": "10000/minute",
     }
     retail = Path(sys.executable).parent / "retail"
     process = subprocess.Popen(

@@ -183,7 +183,7 @@ def test_every_order_ends_once_whatever_is_killed_mid_saga(platform: Platform) -
     assert (level["on_hand"], level["reserved"]) == (STOCK - len(ids), 0)
     sales = [row for row in movements if row["reason"] == "sale"]
     assert len(sales) == len(ids)  # one ledger entry per order: no effect twice
-    charged = payments.json()
+    charged = payments.json()["items"]
     assert sorted(payment["order_id"] for payment in charged) == sorted(ids)
     assert {payment["status"] for payment in charged} == {"CAPTURED"}
     assert {payment["amount"] for payment in charged} == {1500}

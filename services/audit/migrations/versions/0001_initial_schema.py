@@ -78,6 +78,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index("uq_audit_events_seq", "audit_events", ["seq"], unique=True)
+    op.create_index(
+        "ix_audit_events_correlation_seq",
+        "audit_events",
+        ["correlation_id", "seq"],
+        unique=False,
+    )
     op.create_table(
         "inbox",
         sa.Column("consumer", sa.String(length=100), nullable=False),

@@ -106,11 +106,12 @@ class TestReads:
         assert (
             await client.get(f"/api/v1/payments/{payment.id}", headers=auth(mallory))
         ).status_code == 404
-        assert (await client.get("/api/v1/payments", headers=auth(mallory))).json() == []
+        none = await client.get("/api/v1/payments", headers=auth(mallory))
+        assert none.json() == {"items": [], "next_cursor": None}
         listed = await client.get(
             "/api/v1/payments", params={"order_id": str(payment.order_id)}, headers=auth(admin)
         )
-        assert [row["id"] for row in listed.json()] == [str(payment.id)]
+        assert [row["id"] for row in listed.json()["items"]] == [str(payment.id)]
         assert (await client.get("/api/v1/payments")).status_code == 401
 
     async def test_other_tenants_admins_do_not_see_the_payment(
@@ -120,6 +121,26 @@ class TestReads:
         stranger = await identity.token("olga", roles=("admin",), tenant="other-shop")
         response = await client.get(f"/api/v1/payments/{payment.id}", headers=auth(stranger))
         assert response.status_code == 404
+
+
+class TestListing:
+    async def test_pages_newest_first_without_gaps(
+        self, app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+    ) -> None:
+        carla = await identity.token("carla")
+        made = [await authorize(app, subject(carla)) for _ in range(3)]
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/api/v1/payments", params=params, headers=auth(carla))).json()
+            seen += [row["id"] for row in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [str(payment.id) for payment in reversed(made)]
+        bad = await client.get("/api/v1/payments", params={"cursor": "nope"}, headers=auth(carla))
+        assert bad.status_code == 400
 
 
 class TestRefunds:

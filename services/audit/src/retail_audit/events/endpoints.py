@@ -23,12 +23,14 @@ async def list_events(
     type: Annotated[SafeStr | None, Query(max_length=200)] = None,  # noqa: A002 - API.md's name
     subject: Annotated[SafeStr | None, Query(max_length=200)] = None,
     tenant: Annotated[SafeStr | None, Query(max_length=64)] = None,
+    correlation_id: Annotated[SafeStr | None, Query(max_length=128)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     cursor: Annotated[SafeStr | None, Query(max_length=500)] = None,
 ) -> object:
-    """Every domain event as received, in order (the admin's tenant; operators: any)."""
+    """Every domain event as received, in order (the admin's tenant; operators: any); one
+    request's whole story by its correlation id."""
     return await service.list_events(
         session,
         admin,
@@ -36,6 +38,7 @@ async def list_events(
         tenant=tenant,
         event_type=type,
         subject=subject,
+        correlation_id=correlation_id,
         since=since,
         until=until,
         cursor=cursor,

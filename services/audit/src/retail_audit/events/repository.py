@@ -29,6 +29,7 @@ class AuditRepository(RepositoryBase[AuditEvent]):
         tenant_id: str | None,
         event_type: str | None,
         subject: str | None,
+        correlation_id: str | None,
         since: datetime | None,
         until: datetime | None,
         after: int | None,
@@ -42,6 +43,8 @@ class AuditRepository(RepositoryBase[AuditEvent]):
             statement = statement.where(AuditEvent.type == event_type)
         if subject is not None:
             statement = statement.where(AuditEvent.subject == subject)
+        if correlation_id is not None:
+            statement = statement.where(AuditEvent.correlation_id == correlation_id)
         if since is not None:
             statement = statement.where(AuditEvent.time >= since)
         if until is not None:

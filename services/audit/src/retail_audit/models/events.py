@@ -20,6 +20,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_tenant_type_seq", "tenant_id", "type", "seq"),
         Index("ix_audit_events_tenant_subject_seq", "tenant_id", "subject", "seq"),
         Index("ix_audit_events_tenant_time", "tenant_id", "time"),
+        Index("ix_audit_events_correlation_seq", "correlation_id", "seq"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)

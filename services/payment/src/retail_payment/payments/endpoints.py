@@ -6,7 +6,8 @@ from fastapi import APIRouter, Query, status
 from retail_kernel.auth import Principal
 from retail_kernel.db import SessionDep
 from retail_kernel.openapi import problem_responses
-from retail_kernel.pagination import MAX_LIMIT
+from retail_kernel.pagination import MAX_LIMIT, Page
+from retail_kernel.schemas import SafeStr
 from retail_payment.deps import Admin, ProvidersDep, Reader
 from retail_payment.models import Payment
 from retail_payment.payments import service
@@ -23,19 +24,18 @@ def _may_read(principal: Principal, payment: Payment) -> bool:
     return principal.subject == str(payment.customer_id)
 
 
-@router.get("", responses=problem_responses(403))
+@router.get("", responses=problem_responses(400, 403))
 async def list_payments(
     session: SessionDep,
     principal: Reader,
     order_id: UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-) -> list[PaymentRead]:
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    cursor: Annotated[SafeStr | None, Query(max_length=500)] = None,
+) -> Page[PaymentRead]:
     """Your payments (an admin: the tenant's), newest first, optionally for one order."""
-    customer = None if principal.has_any_role("admin") else principal.user_id
-    rows = await PaymentRepository(session).listing(
-        principal.tenant_id, customer_id=customer, order_id=order_id, limit=limit
+    return await service.list_payments(
+        session, principal, order_id=order_id, cursor=cursor, limit=limit
     )
-    return [service.to_read(row) for row in rows]
 
 
 @router.get("/{payment_id}", responses=problem_responses(403, 404))

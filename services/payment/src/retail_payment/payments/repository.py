@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,14 +36,24 @@ class PaymentRepository(RepositoryBase[Payment]):
         )
 
     async def listing(
-        self, tenant_id: str, *, customer_id: UUID | None, order_id: UUID | None, limit: int
+        self,
+        tenant_id: str,
+        *,
+        customer_id: UUID | None,
+        order_id: UUID | None,
+        before: tuple[datetime, UUID] | None,
+        limit: int,
     ) -> Sequence[Payment]:
+        """Newest first; ``limit + 1`` rows so the caller sees whether there is more."""
         statement = self.select().where(Payment.tenant_id == tenant_id)
         if customer_id is not None:
             statement = statement.where(Payment.customer_id == customer_id)
         if order_id is not None:
             statement = statement.where(Payment.order_id == order_id)
-        return await self.get_all(statement.order_by(Payment.created_at.desc()).limit(limit))
+        if before is not None:
+            statement = statement.where(tuple_(Payment.created_at, Payment.id) < before)
+        ordered = statement.order_by(Payment.created_at.desc(), Payment.id.desc())
+        return await self.get_all(ordered.limit(limit + 1))
 
     async def since(self, provider: str, since: datetime) -> Sequence[Payment]:
         return await self.get_all(

@@ -6,6 +6,7 @@ out) is made again with the same key, so the provider acts once.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,10 @@ from retail_contracts.payment import (
     PaymentRefunded,
     PaymentVoided,
 )
+from retail_kernel.auth import Principal
+from retail_kernel.errors import BadRequest
 from retail_kernel.outbox import add_event, new_id
+from retail_kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 from retail_payment.models import Payment
 from retail_payment.payments import domain
 from retail_payment.payments.domain import Status
@@ -330,3 +334,37 @@ async def reload(session: AsyncSession, tenant_id: str, payment_id: UUID) -> Pay
     if payment is None:
         raise PaymentNotFound()
     return payment
+
+
+async def list_payments(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    order_id: UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[PaymentRead]:
+    """The caller's payments (an admin: the tenant's), newest first, a page at a time."""
+    customer = None if principal.has_any_role("admin") else principal.user_id
+    limit = min(limit, MAX_LIMIT)
+    rows = await PaymentRepository(session).listing(
+        principal.tenant_id,
+        customer_id=customer,
+        order_id=order_id,
+        before=_cursor_position(cursor) if cursor else None,
+        limit=limit,
+    )
+    items = [to_read(row) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor({"at": last.created_at.isoformat(), "id": str(last.id)}) if last else None
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _cursor_position(cursor: str) -> tuple[datetime, UUID]:
+    values = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(str(values["at"])), UUID(str(values["id"]))
+    except (KeyError, ValueError) as exc:
+        raise BadRequest("the cursor is not valid") from exc
