@@ -132,7 +132,9 @@ class TestListing:
         seen: list[str] = []
         cursor: str | None = None
         while True:
-            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {"limit": 2}
+            if cursor:
+                params["cursor"] = cursor
             page = (await client.get("/api/v1/payments", params=params, headers=auth(carla))).json()
             seen += [row["id"] for row in page["items"]]
             cursor = page["next_cursor"]
