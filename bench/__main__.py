@@ -3,13 +3,14 @@
 import os
 import sys
 
-from bench import catalog, orders, reservations, user
+from bench import catalog, gateway, orders, reservations, user
 
 BENCHMARKS = {
     "user": user.main,
     "catalog": catalog.main,
     "reservations": reservations.main,
     "orders": orders.main,
+    "gateway": gateway.main,
 }
 
 

@@ -29,6 +29,13 @@ async def ping() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# The same cheap endpoint on paths the gateway routes (a public one, and one that needs a
+# token): the gateway benchmark puts this app behind the gateway as the Product and Order
+# services and compares with calling it directly.
+app.add_api_route("/api/v1/products/ping", ping, methods=["GET"])
+app.add_api_route("/api/v1/orders/ping", ping, methods=["GET"])
+
+
 def _product_sql() -> str:
     """The Product service's own GET statement, rendered once for asyncpg ($1, $2)."""
     from retail_product.products.repository import _READ_ACTIVE  # noqa: PLC0415

@@ -14,8 +14,10 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from schemathesis import GenerationMode
 
 from retail_e2e import Platform
+from retail_kernel.testing.conformance import conformance_failures
 
 PASSWORD = "a long enough secret"
 T = TypeVar("T")
@@ -257,3 +259,19 @@ def test_services_refuse_callers_without_a_token_even_from_inside(platform: Plat
             headers={"X-User-Id": str(uuid.uuid4()), "X-User-Roles": "admin"},
         )
         assert response.status_code == 401, (service, response.status_code)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_schemathesis_through_the_gateway_finds_no_5xx(
+    platform: Platform, shop: Shop, mode: GenerationMode
+) -> None:
+    """Every service's operations, from the gateway's aggregated document, through the
+    gateway (last in this module: it leaves generated data behind)."""
+    failures = conformance_failures(
+        platform.url("gateway"),
+        mode=mode,
+        headers=shop.admin,
+        max_examples=8,
+        min_operations=40,
+    )
+    assert not failures, "\n\n".join(failures)

@@ -1,11 +1,16 @@
-"""Rate limits through the ``limits`` library (moving window; memory or Redis storage)."""
+"""Rate limits through the ``limits`` library: sliding-window counters in memory or Redis.
+
+(Not the moving window: it keeps every hit of the window per key, so each check costs time in
+proportion to the limit — measured in bench/results/gateway.md. The sliding-window counter
+weighs the previous window's count and costs the same whatever the limit.)
+"""
 
 import math
 import time
 
 from fastapi import Request
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 from retail_kernel.errors import TooManyRequests
@@ -19,7 +24,7 @@ class RateLimiter:
         redis = storage_uri.startswith(("redis://", "rediss://", "redis+unix://"))
         options: dict[str, str] = {"implementation": "redispy"} if redis else {}
         storage = storage_from_string(f"async+{storage_uri}", **options)
-        self.strategy = MovingWindowRateLimiter(storage)
+        self.strategy = SlidingWindowCounterRateLimiter(storage)
         self._rules: dict[str, RateLimitItem] = {}
 
     async def hit(self, rule: str, *keys: str) -> None:

@@ -55,8 +55,13 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         connector = aiohttp.TCPConnector(
             limit=settings.upstream_pool_size, limit_per_host=settings.upstream_pool_size
         )
-        # Bodies pass through as the service encoded them.
-        session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        # Bodies pass through as the service encoded them, and only in an encoding the client
+        # asked for (aiohttp would otherwise ask for gzip on its own).
+        session = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,
+            skip_auto_headers=("Accept-Encoding", "User-Agent"),
+        )
         http = httpx.AsyncClient()
         verifier = TokenVerifier(
             HttpKeySource(settings.jwks_url, http),

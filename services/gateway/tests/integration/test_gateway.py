@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway_factories import BIG, auth, forged_token, unverified
 from gateway_fixtures import GatewayFactory, Probe
+from retail_kernel.testing.servers import clear_of_a_window_edge
 from retail_user.tokens import service as tokens
 from user_factories import IdentityProvider
 
@@ -42,6 +43,7 @@ class TestIdentity:
                     "X-User-Roles": "admin",
                     "X-Tenant-Id": "other",
                     "X-User-Anything": "x",
+                    "Accept-Encoding": "identity",
                     "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
                 },
             )
@@ -54,6 +56,8 @@ class TestIdentity:
         assert headers["authorization"] == [f"Bearer {token}"]
         assert headers["traceparent"] == ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]
         assert headers["x-forwarded-for"] == ["127.0.0.1"]
+        # Only the client's own encoding preference goes upstream.
+        assert headers["accept-encoding"] == ["identity"]
         # The upstream's hop-by-hop headers (and those its Connection names) stay behind.
         assert "x-secret-hop" not in response.headers
 
@@ -163,6 +167,7 @@ class TestLimits:
         self, gateway: GatewayFactory, identity: IdentityProvider
     ) -> None:
         token = await identity.token("carol")
+        await clear_of_a_window_edge()
         async with gateway(user_rate_limit="3/minute") as client:
             statuses = [(await client.get(ECHO, headers=auth(token))).status_code for _ in range(4)]
             limited = await client.get(ECHO, headers=auth(token))
@@ -175,6 +180,7 @@ class TestLimits:
     ) -> None:
         token = await identity.token("carol")
         wrong = {"username": "carol", "password": "not the password"}
+        await clear_of_a_window_edge()
         async with gateway(auth_rate_limit="2/minute") as client:
             logins = [
                 (await client.post("/api/v1/users/login", json=wrong)).status_code for _ in range(3)
@@ -194,6 +200,7 @@ class TestLimits:
             storage = f"redis+unix://{server.socket_file}"
             token = await identity.token("carol")
             limits = {"rate_limit_storage": storage, "user_rate_limit": "4/minute"}
+            await clear_of_a_window_edge()
             async with gateway(**limits) as first, gateway(**limits) as second:
                 statuses = [
                     (await client.get(ECHO, headers=auth(token))).status_code

@@ -5,7 +5,7 @@ import pytest
 from fastapi import FastAPI
 
 from retail_kernel.testing.plugin import ServiceDatabases
-from retail_kernel.testing.servers import asgi_client
+from retail_kernel.testing.servers import asgi_client, clear_of_a_window_edge
 from user_factories import PASSWORD, admin_token, bearer, login, register
 
 
@@ -113,6 +113,7 @@ class TestRegister:
             register_rate_limit="2/minute",
         )
         app = create_app(settings)
+        await clear_of_a_window_edge()
         async with asgi_client(app) as http:
             await register(http, "one")
             await register(http, "two")

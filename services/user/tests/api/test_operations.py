@@ -8,7 +8,7 @@ import pytest
 from retail_kernel.context import correlation_id
 from retail_kernel.logging import configure_logging
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
-from retail_kernel.testing.servers import asgi_client
+from retail_kernel.testing.servers import asgi_client, clear_of_a_window_edge
 from retail_user.main import create_app
 from user_factories import PASSWORD, make_user_settings, register
 
@@ -75,6 +75,7 @@ async def test_login_is_throttled_per_ip(
         retail_db.url("user"), retail_infra.bootstrap_servers, login_rate_limit="3/minute"
     )
     app = create_app(settings)
+    await clear_of_a_window_edge()
     async with asgi_client(app) as http:
         statuses = [
             (

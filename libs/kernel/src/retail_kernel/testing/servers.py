@@ -69,3 +69,12 @@ async def running_server(app: Any, *, lifespan: bool = True) -> AsyncIterator[st
     finally:
         server.should_exit = True
         await task
+
+
+async def clear_of_a_window_edge(window: float = 60.0, margin: float = 3.0) -> None:
+    """Rate-limit windows are aligned to the clock, and near an edge the sliding-window
+    counter weighs the previous window in; a test that counts hits up to a limit starts where
+    the next edge is more than ``margin`` seconds away."""
+    left = window - time.time() % window
+    if left < margin:
+        await asyncio.sleep(left + 0.05)
