@@ -64,6 +64,11 @@ def create_probe(name: str, state: ProbeState) -> FastAPI:
             report, headers={"Connection": "close, x-secret-hop", "X-Secret-Hop": "1"}
         )
 
+    @app.get("/api/v1/orders/raw/{rest:path}")
+    async def raw(request: Request, rest: str) -> dict[str, str]:
+        del rest  # the decoded form; what matters is how the path arrived
+        return {"raw_path": request.scope["raw_path"].decode(), "query": request.url.query}
+
     @app.get("/api/v1/orders/slow")
     async def slow() -> dict[str, str]:
         state.seen.append({"instance": name, "path": "slow"})

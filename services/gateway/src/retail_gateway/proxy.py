@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import aiohttp
 import structlog
 from starlette.types import Receive, Scope, Send
+from yarl import URL
 
 from retail_gateway import routing
 from retail_gateway.config import GatewaySettings
@@ -42,8 +43,10 @@ class Resources:
 @dataclass(frozen=True)
 class Inbound:
     method: str
-    path: str
-    query: bytes
+    path: str  # decoded: for routing and rules
+    # As received, still percent-encoded: what goes upstream (a decoded %3F or %2F would
+    # change the request's meaning).
+    target: str
     headers: list[tuple[str, str]]
     client_ip: str
     scheme: str
@@ -98,10 +101,13 @@ class Proxy:
         if self.settings.trust_forwarded_for:
             forwarded = next((v for k, v in headers if k == "x-forwarded-for"), "")
             ip = forwarded.split(",")[0].strip() or ip
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        target = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
         return Inbound(
             method=scope["method"],
             path=scope["path"],
-            query=scope.get("query_string", b""),
+            target=target,
             headers=headers,
             client_ip=ip,
             scheme=scope.get("scheme", "http"),
@@ -180,13 +186,12 @@ class Proxy:
         pool = self.pools[service]
         idempotent = request.method in routing.IDEMPOTENT
         tries = 1 + self.settings.retries
-        target = request.path + (f"?{request.query.decode('latin-1')}" if request.query else "")
         failure: RetailError | None = None
         for attempt, instance in enumerate(pool.candidates(), start=1):
             try:
                 response = await session.request(
                     request.method,
-                    instance.url + target,
+                    URL(instance.url + request.target, encoded=True),
                     headers=headers,
                     data=body or None,
                     allow_redirects=False,

@@ -95,6 +95,16 @@ class TestIdentity:
         assert private.headers["www-authenticate"] == "Bearer"
         assert probe.state.seen == []
 
+    async def test_the_path_goes_upstream_as_it_was_sent(
+        self, gateway: GatewayFactory, identity: IdentityProvider
+    ) -> None:
+        token = await identity.token("carol")
+        async with gateway() as client:
+            response = await client.get(
+                "/api/v1/orders/raw/a%3Fb%2Fc%20d", params={"q": "1"}, headers=auth(token)
+            )
+        assert response.json() == {"raw_path": "/api/v1/orders/raw/a%3Fb%2Fc%20d", "query": "q=1"}
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
