@@ -7,6 +7,7 @@ that is refetched when an unknown ``kid`` appears (key rotation needs no restart
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
@@ -20,6 +21,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from retail_kernel.errors import Forbidden, Unauthorized
 
 ALGORITHM = "EdDSA"
+# Verified tokens kept (until they expire) so that a client's next requests with the same
+# token skip the signature check: half a gateway's per-request work (bench/results/gateway.md).
+VERIFIED_CACHE_SIZE = 10_000
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type (RFC 9068), not a secret
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 CLOCK_SKEW_SECONDS = 5
@@ -76,8 +80,11 @@ class TokenVerifier:
         audience: str,
         cache_seconds: float = 300.0,
         min_refetch_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.source = source
+        self.clock = clock
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self.issuer = issuer
         self.audience = audience
         self.cache_seconds = cache_seconds
@@ -88,6 +95,20 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """The token's principal, or ``Unauthorized`` for any defect."""
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expires = known
+            if self.clock() < expires + CLOCK_SKEW_SECONDS:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires = await self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -110,7 +131,7 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
-        return _principal(claims)
+        return _principal(claims), float(claims["exp"])
 
     async def _key(self, kid: str) -> jwt.PyJWK:
         stale = time.monotonic() - self._fetched_at > self.cache_seconds

@@ -1,7 +1,9 @@
 """Kernel pieces that need no infrastructure."""
 
+import json
+import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import Field, SecretStr, ValidationError
@@ -86,3 +88,70 @@ class TestInputModel:
     def test_refuses_unknown_fields(self) -> None:
         with pytest.raises(ValidationError, match="extra"):
             self.Body.model_validate({"name": "ok", "admin": True})
+
+
+class TestVerifiedTokens:
+    """The verifier checks a token's signature once and keeps the result until it expires."""
+
+    @staticmethod
+    def _setup() -> tuple[Any, str, list[int]]:
+        import jwt as pyjwt  # noqa: PLC0415
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+            Ed25519PrivateKey,
+        )
+
+        from retail_kernel.auth import TokenVerifier  # noqa: PLC0415
+
+        key = Ed25519PrivateKey.generate()
+        jwk = json.loads(pyjwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
+        fetches: list[int] = []
+
+        class Source:
+            async def fetch_jwks(self) -> dict[str, Any]:
+                fetches.append(1)
+                return {"keys": [{**jwk, "kid": "k1"}]}
+
+        now = int(time.time())
+        claims = {"iss": "i", "aud": "a", "sub": "s", "iat": now, "nbf": now,
+                  "exp": now + 60, "jti": "j", "roles": ["customer"], "tid": "t"}  # fmt: skip
+        token = pyjwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k1", "typ": "at+jwt"})
+        return TokenVerifier(Source(), issuer="i", audience="a"), token, fetches
+
+    async def test_a_token_is_verified_once_and_then_served_from_memory(self) -> None:
+        verifier, token, fetches = self._setup()
+        calls: list[str] = []
+        real = verifier._verify
+
+        async def counted(candidate: str) -> Any:
+            calls.append(candidate)
+            return await real(candidate)
+
+        verifier._verify = counted
+        first = await verifier.verify(token)
+        second = await verifier.verify(token)
+        assert first == second and first.subject == "s"
+        assert (len(calls), len(fetches)) == (1, 1)
+
+    async def test_an_expired_token_is_not_served_from_memory(self) -> None:
+        verifier, token, _ = self._setup()
+        await verifier.verify(token)
+        verifier.clock = lambda: time.time() + 3600
+        calls: list[str] = []
+        real = verifier._verify
+
+        async def counted(candidate: str) -> Any:
+            calls.append(candidate)
+            return await real(candidate)
+
+        verifier._verify = counted
+        await verifier.verify(token)  # still valid by the real clock: verified again
+        assert calls == [token]
+
+    async def test_a_forged_token_is_never_kept(self) -> None:
+        verifier, token, _ = self._setup()
+        from retail_kernel.errors import Unauthorized  # noqa: PLC0415
+
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        for _ in range(2):
+            with pytest.raises(Unauthorized):
+                await verifier.verify(forged)

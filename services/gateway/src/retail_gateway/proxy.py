@@ -3,7 +3,7 @@ identities it claims, given the caller's verified identity and a correlation id,
 one of the service's instances; the answer streams back without being held whole."""
 
 import json
-import secrets
+import random
 import time
 from dataclasses import dataclass
 
@@ -17,6 +17,7 @@ from retail_gateway.config import GatewaySettings
 from retail_gateway.errors import BadGateway, ClientGone, GatewayTimeout
 from retail_gateway.upstreams import Instance, Pool
 from retail_kernel.auth import Principal, TokenVerifier
+from retail_kernel.context import accept_correlation_id
 from retail_kernel.errors import (
     NotFound,
     PayloadTooLarge,
@@ -111,7 +112,7 @@ class Proxy:
             headers=headers,
             client_ip=ip,
             scheme=scope.get("scheme", "http"),
-            correlation_id=routing.correlation_id(inbound_id),
+            correlation_id=accept_correlation_id(inbound_id),
         )
 
     async def _handle(
@@ -164,8 +165,9 @@ class Proxy:
         if host:
             headers.append(("x-forwarded-host", host))
         if request.header("traceparent") is None:
-            trace, span = secrets.token_hex(16), secrets.token_hex(8)
-            headers.append(("traceparent", f"00-{trace}-{span}-01"))
+            # Trace ids must be unique, not secret: the fast generator will do.
+            trace, span = random.getrandbits(128) or 1, random.getrandbits(64) or 1
+            headers.append(("traceparent", f"00-{trace:032x}-{span:016x}-01"))
         if principal is not None:
             headers += [
                 ("x-user-id", principal.subject),

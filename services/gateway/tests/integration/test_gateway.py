@@ -73,7 +73,7 @@ class TestIdentity:
         assert seen_headers(given.json())["x-correlation-id"] == ["abc-42"]
         new = made.headers["x-correlation-id"]
         assert seen_headers(made.json())["x-correlation-id"] == [new]
-        assert len(new) == 32
+        assert len(new) == 36  # a UUID
         assert seen_headers(made.json())["traceparent"][0].startswith("00-")
         # The gateway's own answers carry one too.
         assert refused.status_code == 401

@@ -74,15 +74,6 @@ class TestHeaders:
         upstream = [("Connection", "close"), ("Content-Type", "a/b"), ("Content-Length", "2")]
         assert routing.returnable(upstream) == [("content-type", "a/b"), ("content-length", "2")]
 
-    @pytest.mark.parametrize(
-        ("inbound", "kept"),
-        [("abc-123", True), ("a" * 129, False), ("bad id\r\nX: y", False), (None, False)],
-    )
-    def test_a_correlation_id_is_kept_only_when_sane(self, inbound: str | None, kept: bool) -> None:
-        made = routing.correlation_id(inbound)
-        assert (made == inbound) is kept
-        assert routing.SAFE_CORRELATION_ID.match(made)
-
     def test_picture_uploads_have_their_own_body_limit(self) -> None:
         assert routing.body_limit("/api/v1/products/x/pictures", default=1, upload=9) == 9
         assert routing.body_limit("/api/v1/products", default=1, upload=9) == 1
