@@ -5,26 +5,12 @@ import asyncio
 import json
 import os
 
-import aiohttp
-
-from bench.harness import infrastructure, serve, write_report
+from bench.harness import bench_token, infrastructure, serve, write_report
 from bench.load import Result, run
-
-PASSWORD = "benchmark password 1"  # noqa: S105 - a throwaway account in a scratch database
-
-
-async def _token(users: str) -> str:
-    async with aiohttp.ClientSession() as session:
-        body = {"username": "bench", "email": "bench@example.com", "password": PASSWORD}
-        async with session.post(f"{users}/api/v1/users/register", json=body) as response:
-            assert response.status == 201, await response.text()
-        login = {"username": "bench", "password": PASSWORD}
-        async with session.post(f"{users}/api/v1/users/login", json=login) as response:
-            return str((await response.json())["access_token"])
 
 
 async def _measure(upstream: str, gateway: str, users: str, duration: float) -> list[Result]:
-    token = await _token(users)
+    token = await bench_token(users)
     auth = {"headers": {"Authorization": f"Bearer {token}"}}
     return [
         await run("direct: GET /api/v1/products/ping", f"{upstream}/api/v1/products/ping",

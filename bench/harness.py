@@ -96,3 +96,19 @@ def write_report(name: str, title: str, results: list[Result], duration: float, 
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(report)
     return report
+
+
+BENCH_PASSWORD = "benchmark password 1"  # noqa: S105 - a throwaway account in a scratch database
+
+
+async def bench_token(users: str) -> str:
+    """Register the benchmark's user with the User service at ``users`` and log in."""
+    import aiohttp  # noqa: PLC0415 - only the benchmarks that need a user load it
+
+    async with aiohttp.ClientSession() as session:
+        body = {"username": "bench", "email": "bench@example.com", "password": BENCH_PASSWORD}
+        async with session.post(f"{users}/api/v1/users/register", json=body) as response:
+            assert response.status == 201, await response.text()
+        login = {"username": "bench", "password": BENCH_PASSWORD}
+        async with session.post(f"{users}/api/v1/users/login", json=login) as response:
+            return str((await response.json())["access_token"])

@@ -3,28 +3,14 @@
 import asyncio
 import os
 
-import aiohttp
-
-from bench.harness import infrastructure, serve, write_report
+from bench.harness import BENCH_PASSWORD, bench_token, infrastructure, serve, write_report
 from bench.load import Result, run
-
-PASSWORD = "benchmark password 1"  # noqa: S105 - a throwaway account in a scratch database
-
-
-async def _token(base: str) -> str:
-    async with aiohttp.ClientSession() as session:
-        body = {"username": "bench", "email": "bench@example.com", "password": PASSWORD}
-        async with session.post(f"{base}/api/v1/users/register", json=body) as response:
-            assert response.status == 201, await response.text()
-        login = {"username": "bench", "password": PASSWORD}
-        async with session.post(f"{base}/api/v1/users/login", json=login) as response:
-            return str((await response.json())["access_token"])
 
 
 async def _measure(base: str, baseline: str, duration: float) -> list[Result]:
-    token = await _token(base)
+    token = await bench_token(base)
     auth = {"headers": {"Authorization": f"Bearer {token}"}}
-    login = {"json": {"username": "bench", "password": PASSWORD}}
+    login = {"json": {"username": "bench", "password": BENCH_PASSWORD}}
     return [
         await run("baseline: bare FastAPI GET /ping", f"{baseline}/ping", duration=duration),
         await run("user: GET /healthz (kernel middleware)", f"{base}/healthz", duration=duration),
