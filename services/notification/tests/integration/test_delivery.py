@@ -20,6 +20,7 @@ from notification_factories import (
 )
 from notification_fixtures import Fakes, Person, person
 from provider_fakes import INVALID_NUMBER, SENDGRID_KEY
+from retail_contracts.inventory import StockLow
 from retail_contracts.user import PasswordResetRequested
 from retail_kernel.outbox import build_event
 from retail_notification.config import NotificationSettings
@@ -253,3 +254,36 @@ async def test_an_old_event_is_history_not_news(app: FastAPI, carol: Person) -> 
         made = await service.on_event(session, app.state.runtime.require_messaging(), stale)
     assert made == 0
     assert await messages(app, event.id) == []
+
+
+class TestOperatorChannels:
+    async def test_slack_throttling_and_a_teams_outage_are_retried(
+        self, app: FastAPI, fakes: Fakes
+    ) -> None:
+        fakes.state.fail_next("slack", 429)
+        fakes.state.fail_next("teams", 500, "hang")
+        low = StockLow(tenant_id="default", sku="OPS-1", warehouse="W1", available=1, threshold=3)
+        event = await emit(app, low)
+        found = await wait_for_messages(app, all_settled, event_id=event.id)
+        by_channel = {m.channel: (m.status, m.attempts) for m in found}
+        assert by_channel == {"email": ("SENT", 1), "slack": ("SENT", 2), "teams": ("SENT", 3)}
+        (slack,) = fakes.state.of("slack")
+        assert slack.body["blocks"][0]["text"]["type"] == "mrkdwn"
+        assert "OPS-1 is running low in W1" in slack.body["text"]
+
+    async def test_teams_can_get_an_adaptive_card(
+        self, notification_settings: NotificationSettings, fakes: Fakes
+    ) -> None:
+        adaptive = create_app(notification_settings.model_copy(update={"teams_card": "adaptive"}))
+        async with adaptive.router.lifespan_context(adaptive):
+            low = StockLow(
+                tenant_id="default", sku="OPS-2", warehouse=None, available=0, threshold=2
+            )
+            event = await emit(adaptive, low)
+            await wait_for_messages(adaptive, all_settled, event_id=event.id)
+        (teams,) = fakes.state.of("teams")
+        card = teams.body["attachments"][0]
+        assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+        texts = [block["text"] for block in card["content"]["body"]]
+        assert texts[0] == "Stock low: OPS-2"
+        assert "OPS-2 is running low: 0 available" in texts[1]
