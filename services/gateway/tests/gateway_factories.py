@@ -24,7 +24,8 @@ def make_gateway_settings(
     own: dict[str, Any] = {
         "upstreams": upstreams,
         "jwks_url": jwks_url,
-        "upstream_timeout_seconds": 2.0,
+        # Generous: a loaded CI machine must not turn into 504s (tests of timeouts set theirs).
+        "upstream_timeout_seconds": 10.0,
         "breaker_reset_seconds": 30.0,
     }
     # The gateway has no database or broker: the kernel's fields are left unused.

@@ -5,6 +5,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from retail_gateway.routing import ROUTES
 from retail_kernel.settings import BaseServiceSettings
 
 LOCAL_UPSTREAMS = {
@@ -24,6 +25,8 @@ class GatewaySettings(BaseServiceSettings):
     service_name: ClassVar[str] = "gateway"
 
     port: int = 8000
+    # Path prefix → service, first match wins (JSON: [["/api/v1/users", "user"], …]).
+    routes: list[tuple[str, str]] = Field(default_factory=lambda: list(ROUTES))
     # Each service's instances (JSON in the environment: {"user": ["http://…", …], …}).
     upstreams: dict[str, list[str]] = Field(default_factory=lambda: dict(LOCAL_UPSTREAMS))
     # Trust X-Forwarded-For only behind a load balancer that sets it.

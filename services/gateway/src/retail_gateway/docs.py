@@ -2,6 +2,7 @@
 its schema names prefixed by the service so that two services' ``ProductRead`` never clash."""
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -28,7 +29,9 @@ def _renamed(node: Any, prefix: str) -> Any:
     return node
 
 
-def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def merge(
+    documents: dict[str, dict[str, Any]], routes: Sequence[tuple[str, str]] = routing.ROUTES
+) -> dict[str, Any]:
     """The services' documents as one (pure: ``documents`` by service name)."""
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
@@ -39,7 +42,7 @@ def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
         paths.update(
             (path, item)
             for path, item in renamed.get("paths", {}).items()
-            if routing.service_for(path) == service
+            if routing.service_for(path, routes) == service
         )
         components = renamed.get("components", {})
         for name, schema in components.get("schemas", {}).items():
@@ -61,8 +64,9 @@ def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
 class AggregatedDocs:
     """Fetches the services' documents (first instance of each), kept for a minute."""
 
-    def __init__(self, pools: dict[str, Pool]) -> None:
+    def __init__(self, pools: dict[str, Pool], routes: Sequence[tuple[str, str]]) -> None:
         self.pools = pools
+        self.routes = routes
         self._document: dict[str, Any] | None = None
         self._fetched_at = float("-inf")
 
@@ -80,5 +84,5 @@ class AggregatedDocs:
                                 documents[service] = await response.json()
                     except (aiohttp.ClientError, TimeoutError):
                         continue  # a service that is down is left out until the next fetch
-            self._document, self._fetched_at = merge(documents), time.monotonic()
+            self._document, self._fetched_at = merge(documents, self.routes), time.monotonic()
         return self._document

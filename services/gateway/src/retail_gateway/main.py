@@ -37,7 +37,8 @@ class Gateway:
         self.state = operations.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and routing.service_for(scope["path"]) is not None:
+        routes = self.proxy.settings.routes
+        if scope["type"] == "http" and routing.service_for(scope["path"], routes) is not None:
             await self.proxy(scope, receive, send)
         else:
             await self.operations(scope, receive, send)
@@ -46,7 +47,7 @@ class Gateway:
 def create_app(settings: GatewaySettings | None = None) -> Gateway:
     settings = settings or GatewaySettings()
     proxy = Proxy(settings)
-    docs = AggregatedDocs(proxy.pools)
+    docs = AggregatedDocs(proxy.pools, settings.routes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

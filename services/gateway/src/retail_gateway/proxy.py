@@ -78,7 +78,7 @@ class Proxy:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request = self._inbound(scope)
-        service = routing.service_for(request.path)
+        service = routing.service_for(request.path, self.settings.routes)
         status = 500
         try:
             status = await self._handle(request, service, receive, send)

@@ -2,7 +2,7 @@
 headers cross, and what a correlation id may look like."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 # Longest prefix first: a path belongs to the service of the first prefix it starts with.
 ROUTES: tuple[tuple[str, str], ...] = (
@@ -66,8 +66,9 @@ IDENTITY = ("x-user-", "x-tenant-id")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
-def service_for(path: str) -> str | None:
-    for prefix, service in ROUTES:
+def service_for(path: str, routes: Sequence[tuple[str, str]] = ROUTES) -> str | None:
+    """The service of the first route whose prefix ``path`` starts with."""
+    for prefix, service in routes:
         if (
             path == prefix
             or path.startswith(prefix + "/")

@@ -297,6 +297,21 @@ class TestUpstreamFailures:
         assert len([s for s in probe.state.seen if s.get("path") == "slow"]) == 2
 
 
+class TestRoutingTable:
+    async def test_the_routing_table_comes_from_the_settings(
+        self, gateway: GatewayFactory, identity: IdentityProvider, probe: Probe
+    ) -> None:
+        token = await identity.token("carol")
+        only_users = [("/.well-known/jwks.json", "user"), ("/api/v1/users", "user")]
+        async with gateway(routes=only_users) as client:
+            unrouted = await client.get(ECHO, headers=auth(token))
+            jwks = await client.get("/.well-known/jwks.json")
+        assert unrouted.status_code == 404
+        assert unrouted.headers["content-type"] == "application/problem+json"
+        assert jwks.status_code == 200
+        assert probe.state.seen == []
+
+
 class TestDocs:
     async def test_one_document_for_the_services_behind_the_gateway(
         self, gateway: GatewayFactory
