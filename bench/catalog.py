@@ -7,9 +7,10 @@ import random
 
 import asyncpg
 
-from bench.harness import infrastructure, serve, write_report
+from bench.harness import infrastructure, write_report
 from bench.load import Result, run
 from retail_kernel.db import asyncpg_dsn
+from retail_kernel.testing.servers import served_process
 
 PRODUCTS = 10_000
 SEED = """
@@ -87,8 +88,8 @@ def main(duration: float) -> str:
             "RETAIL_PRODUCT_MEDIA_DIR": str(infra.scratch / "media"),
         }
         with (
-            serve("retail_product.main:create_app", env, factory=True) as base,
-            serve(
+            served_process("retail_product.main:create_app", env, factory=True) as base,
+            served_process(
                 "bench.baseline_app:app", {"BASELINE_DSN": asyncpg_dsn(url)}, factory=False
             ) as baseline,
         ):

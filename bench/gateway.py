@@ -5,8 +5,9 @@ import asyncio
 import json
 import os
 
-from bench.harness import bench_token, infrastructure, serve, write_report
+from bench.harness import bench_token, infrastructure, write_report
 from bench.load import Result, run
+from retail_kernel.testing.servers import served_process
 
 
 async def _measure(upstream: str, gateway: str, users: str, duration: float) -> list[Result]:
@@ -32,8 +33,8 @@ def main(duration: float) -> str:
             "RETAIL_USER_LOG_LEVEL": "WARNING",
         }
         with (
-            serve("retail_user.main:create_app", user_env, factory=True) as users,
-            serve("bench.baseline_app:app", {}, factory=False) as upstream,
+            served_process("retail_user.main:create_app", user_env, factory=True) as users,
+            served_process("bench.baseline_app:app", {}, factory=False) as upstream,
         ):
             gateway_env = {
                 "RETAIL_GATEWAY_UPSTREAMS": json.dumps(
@@ -44,7 +45,9 @@ def main(duration: float) -> str:
                 "RETAIL_GATEWAY_IP_RATE_LIMIT": "10000000/minute",
                 "RETAIL_GATEWAY_USER_RATE_LIMIT": "10000000/minute",
             }
-            with serve("retail_gateway.main:create_app", gateway_env, factory=True) as gateway:
+            with served_process(
+                "retail_gateway.main:create_app", gateway_env, factory=True
+            ) as gateway:
                 results = asyncio.run(_measure(upstream, gateway, users, duration))
     direct_public, via_public, direct_auth, via_auth = results
     note = (

@@ -3,10 +3,7 @@
 import asyncio
 import os
 import platform
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,26 +47,6 @@ def infrastructure(*services: str) -> Iterator[Infra]:
         finally:
             broker.terminate()
             embedded.stop_postgres(pg_dir)
-
-
-@contextmanager
-def serve(app: str, env: dict[str, str], *, factory: bool) -> Iterator[str]:
-    """One uvicorn worker serving ``app``; yields its base URL."""
-    port = embedded.free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
-    command += ["--log-level", "warning", *(["--factory"] if factory else [])]
-    process = subprocess.Popen(command, env={**os.environ, **env})  # noqa: S603
-    deadline = time.monotonic() + 30
-    while not embedded.port_open(port):
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError(f"{app} did not start")
-        time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait()
 
 
 def write_report(name: str, title: str, results: list[Result], duration: float, note: str) -> str:

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiokafka import AIOKafkaConsumer
 
-from bench.harness import Infra, infrastructure, serve, write_report
+from bench.harness import Infra, infrastructure, write_report
 from bench.load import Result, closed_loop
 from bench.reservations import reserve_release_pairs, seed_hot_skus, service_token
 from retail_contracts.topics import ORDER_EVENTS
 from retail_kernel.db import Database, asyncpg_dsn
+from retail_kernel.testing.servers import served_process
 from retail_user.accounts import service as accounts
 from retail_user.accounts.schemas import UserCreate
 from retail_user.models import Outbox as UserOutbox
@@ -165,7 +166,7 @@ def main(duration: float) -> str:
     duration = max(duration, MIN_SECONDS)
     with infrastructure("user", "product", "inventory", "payment", "order") as infra:
         inventory_db = infra.database_url("inventory")
-        with serve(
+        with served_process(
             "retail_user.main:create_app", _env("RETAIL_USER_", infra, "user"), factory=True
         ) as users:
             jwks = f"{users}/.well-known/jwks.json"
@@ -180,23 +181,25 @@ def main(duration: float) -> str:
                 "RETAIL_PRODUCT_MEDIA_DIR": str(infra.scratch / "media"),
             }
             with (
-                serve("retail_product.main:create_app", product_env, factory=True) as products,
-                serve(
+                served_process(
+                    "retail_product.main:create_app", product_env, factory=True
+                ) as products,
+                served_process(
                     "retail_inventory.main:create_app",
                     _env("RETAIL_INVENTORY_", infra, "inventory", jwks),
                     factory=True,
                 ),
-                serve(
+                served_process(
                     "retail_payment.main:create_app",
                     _env("RETAIL_PAYMENT_", infra, "payment", jwks),
                     factory=True,
                 ),
-                serve(
+                served_process(
                     "retail_order.main:create_app",
                     {**order_env, "RETAIL_ORDER_PRODUCT_URL": products},
                     factory=True,
                 ) as orders,
-                serve(
+                served_process(
                     "bench.baseline_app:app",
                     {"BASELINE_DSN": asyncpg_dsn(inventory_db)},
                     factory=False,

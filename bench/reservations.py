@@ -10,9 +10,10 @@ import uuid
 import aiohttp
 import asyncpg
 
-from bench.harness import infrastructure, serve, write_report
+from bench.harness import infrastructure, write_report
 from bench.load import Result, closed_loop
 from retail_kernel.db import Database, asyncpg_dsn
+from retail_kernel.testing.servers import served_process
 from retail_user.models import Outbox as UserOutbox
 from retail_user.tokens import service as user_tokens
 
@@ -90,7 +91,7 @@ def main(duration: float) -> str:
             "RETAIL_USER_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
             "RETAIL_USER_LOG_LEVEL": "WARNING",
         }
-        with serve("retail_user.main:create_app", user_env, factory=True) as users:
+        with served_process("retail_user.main:create_app", user_env, factory=True) as users:
             token = asyncio.run(service_token(infra.database_url("user"), users))
             env = {
                 "RETAIL_INVENTORY_DATABASE_URL": inventory_db,
@@ -99,8 +100,8 @@ def main(duration: float) -> str:
                 "RETAIL_INVENTORY_JWKS_URL": f"{users}/.well-known/jwks.json",
             }
             with (
-                serve("retail_inventory.main:create_app", env, factory=True) as base,
-                serve(
+                served_process("retail_inventory.main:create_app", env, factory=True) as base,
+                served_process(
                     "bench.baseline_app:app",
                     {"BASELINE_DSN": asyncpg_dsn(inventory_db)},
                     factory=False,

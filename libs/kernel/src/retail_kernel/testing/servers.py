@@ -1,7 +1,10 @@
-"""Serving an app to tests: in-process through ASGI, or under uvicorn in a thread of its own
-(for synchronous clients such as schemathesis)."""
+"""Serving an app to tests: in-process through ASGI, under uvicorn in a thread of its own
+(for synchronous clients such as schemathesis), or as a process of its own."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -11,7 +14,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from retail_kernel.embedded import free_port
+from retail_kernel.embedded import free_port, port_open
 
 
 @contextmanager
@@ -78,3 +81,24 @@ async def clear_of_a_window_edge(window: float = 60.0, margin: float = 3.0) -> N
     left = window - time.time() % window
     if left < margin:
         await asyncio.sleep(left + 0.05)
+
+
+@contextmanager
+def served_process(app: str, env: dict[str, str], *, factory: bool) -> Iterator[str]:
+    """One uvicorn worker serving ``app`` ("module:attribute") in a process of its own, with
+    ``env`` added to this one's environment; yields its base URL and stops it on exit."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
+    command += ["--log-level", "warning", *(["--factory"] if factory else [])]
+    process = subprocess.Popen(command, env={**os.environ, **env})  # noqa: S603 - our own modules
+    deadline = time.monotonic() + 30
+    while not port_open(port):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError(f"{app} did not start")
+        time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait()
