@@ -70,9 +70,9 @@ def create_probe(name: str, state: ProbeState) -> FastAPI:
         del rest  # the decoded form; what matters is how the path arrived
         return {"raw_path": request.scope["raw_path"].decode(), "query": request.url.query}
 
-    @app.get("/api/v1/orders/slow")
-    async def slow() -> dict[str, str]:
-        state.seen.append({"instance": name, "path": "slow"})
+    @app.api_route("/api/v1/orders/slow", methods=["GET", "POST"])
+    async def slow(request: Request) -> dict[str, str]:
+        state.seen.append({"instance": name, "path": "slow", "method": request.method})
         await asyncio.sleep(5)
         return {"late": "yes"}
 

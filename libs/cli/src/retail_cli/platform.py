@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from aiokafka.errors import KafkaError
 
-from retail_contracts.topics import ALL_TOPICS, dead_letter_topic
+from retail_contracts.topics import ALL_TOPICS_AND_DEAD_LETTERS
 from retail_kernel import embedded, migrations
 from retail_kernel.db import Database
 from retail_kernel.kafka import ensure_topics, make_producer
@@ -137,9 +137,7 @@ async def replay_outboxes(
 ) -> dict[str, int]:
     """Create every topic (and its dead-letter topic), then republish every kept outbox row:
     the in-memory broker starts empty each time."""
-    await ensure_topics(
-        bootstrap, [t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))]
-    )
+    await ensure_topics(bootstrap, ALL_TOPICS_AND_DEAD_LETTERS)
     counts: dict[str, int] = {}
     for name, info in services.items():
         settings = info.settings(**{"kafka_bootstrap_servers": bootstrap})

@@ -24,3 +24,9 @@ ALL_TOPICS = (
 def dead_letter_topic(topic: str) -> str:
     """The topic that receives the records of ``topic`` no handler could process."""
     return f"{topic}.dlq"
+
+
+# What a broker must have before the first consumer subscribes.
+ALL_TOPICS_AND_DEAD_LETTERS = tuple(
+    t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))
+)

@@ -159,8 +159,9 @@ class ConsumerRunner:
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Handle one record; returns the outcome (handled, duplicate or dead_lettered)."""
-        if isinstance(self.spec, RecordConsumerSpec):
-            return await self._process_raw(self.spec, record)
+        spec = self.spec
+        if isinstance(spec, RecordConsumerSpec):
+            return await self._process_raw(spec, record)
         try:
             event = CloudEvent.model_validate_json(record.value or b"")
         except ValidationError as exc:
@@ -169,7 +170,7 @@ class ConsumerRunner:
         attempts = self.settings.consumer_max_attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = await self._handle_once(record, event)
+                outcome = await self._handle_once(spec, record, event)
             except PoisonMessage as exc:
                 await self.dead_letter(record, exc, attempts=attempt)
                 return self._count(record, "dead_lettered")
@@ -208,9 +209,9 @@ class ConsumerRunner:
         CONSUMER_MESSAGES.labels(self.spec.name, record.topic, outcome).inc()
         return outcome
 
-    async def _handle_once(self, record: ConsumerRecord[bytes, bytes], event: CloudEvent) -> str:
-        if not isinstance(self.spec, ConsumerSpec):
-            raise TypeError("raw records are handled by _process_raw")
+    async def _handle_once(
+        self, spec: ConsumerSpec, record: ConsumerRecord[bytes, bytes], event: CloudEvent
+    ) -> str:
         parent = propagate.extract(headers_dict(record.headers))
         cid = correlation_id.set(event.correlationid)
         cause = causation_id.set(str(event.id))
@@ -221,13 +222,13 @@ class ConsumerRunner:
                 async with self.database.transaction() as session:
                     inserted = await session.scalar(
                         insert(self.inbox_model)
-                        .values(consumer=self.spec.name, event_id=event.id, event_type=event.type)
+                        .values(consumer=spec.name, event_id=event.id, event_type=event.type)
                         .on_conflict_do_nothing()
                         .returning(self.inbox_model.event_id)
                     )
                     if inserted is None:
                         return "duplicate"
-                    await self.spec.handler(session, event)
+                    await spec.handler(session, event)
                     return "handled"
         finally:
             correlation_id.reset(cid)

@@ -4,6 +4,7 @@ import base64
 import binascii
 import json
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -33,3 +34,11 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise BadRequest("the cursor is not valid")
     return values
+
+
+def cursor_id(cursor: str, key: str = "id") -> UUID:
+    """The UUID a keyset cursor carries under ``key``; 400 for anything else."""
+    try:
+        return UUID(str(decode_cursor(cursor).get(key)))
+    except ValueError as exc:
+        raise BadRequest("the cursor is not valid") from exc

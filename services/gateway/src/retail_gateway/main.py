@@ -34,7 +34,6 @@ class Gateway:
     def __init__(self, operations: FastAPI, proxy: Proxy) -> None:
         self.operations = operations
         self.proxy = proxy
-        self.state = operations.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routes = self.proxy.settings.routes
@@ -71,7 +70,6 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
             cache_seconds=settings.jwks_cache_seconds,
         )
         proxy.resources = Resources(session, verifier, limiter)
-        app.state.settings, app.state.proxy = settings, proxy
         try:
             yield
         finally:

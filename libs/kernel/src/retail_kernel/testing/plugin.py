@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from retail_contracts.topics import ALL_TOPICS, dead_letter_topic
+from retail_contracts.topics import ALL_TOPICS_AND_DEAD_LETTERS
 from retail_kernel import embedded, migrations
 from retail_kernel.db import asyncpg_dsn
 from retail_kernel.kafka import ensure_topics
@@ -46,8 +46,7 @@ def retail_infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RetailInf
     port = embedded.free_port()
     broker = embedded.start_broker(port, base / "broker.log")
     bootstrap = f"127.0.0.1:{port}"
-    topics = [t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))]
-    asyncio.run(ensure_topics(bootstrap, topics))
+    asyncio.run(ensure_topics(bootstrap, ALL_TOPICS_AND_DEAD_LETTERS))
     try:
         yield RetailInfra(admin_uri=admin_uri, bootstrap_servers=bootstrap)
     finally:

@@ -12,9 +12,9 @@ from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_kernel.auth import Principal
-from retail_kernel.errors import BadRequest, ServiceUnavailable
+from retail_kernel.errors import ServiceUnavailable
 from retail_kernel.outbox import new_id
-from retail_kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from retail_kernel.pagination import MAX_LIMIT, Page, cursor_id, encode_cursor
 from retail_notification.dead_letters.exceptions import CannotRedrive, DeadLetterNotFound
 from retail_notification.dead_letters.repository import DeadLetterRepository, visible_to
 from retail_notification.dead_letters.schemas import DeadLetterRead, RedriveResult
@@ -76,7 +76,7 @@ async def list_dead_letters(
     cursor: str | None,
     limit: int,
 ) -> Page[DeadLetterRead]:
-    after = _cursor_id(cursor) if cursor else None
+    after = cursor_id(cursor) if cursor else None
     limit = min(limit, MAX_LIMIT)
     visible = visible_to(principal.tenant_id, operator=principal.tenant_id == operators_tenant)
     rows = await DeadLetterRepository(session).page(
@@ -179,10 +179,3 @@ async def _redrive_record(producer: AIOKafkaProducer, dead: DeadLetter) -> None:
         )
     except KafkaError as exc:
         raise ServiceUnavailable("the broker did not take the record; try again") from exc
-
-
-def _cursor_id(cursor: str) -> UUID:
-    try:
-        return UUID(str(decode_cursor(cursor).get("id")))
-    except ValueError as exc:
-        raise BadRequest("the cursor is not valid") from exc

@@ -65,8 +65,3 @@ class NotificationRepository(RepositoryBase[Notification]):
         if after is not None:
             statement = statement.where(Notification.id < after)
         return await self.get_all(statement.order_by(Notification.id.desc()).limit(limit + 1))
-
-    async def for_event(self, event_id: UUID) -> Sequence[Notification]:
-        return await self.get_all(
-            self.select().where(Notification.source_event_id == event_id).order_by(Notification.id)
-        )

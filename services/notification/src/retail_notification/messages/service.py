@@ -15,9 +15,8 @@ from retail_contracts.envelope import CloudEvent
 from retail_contracts.notification import SendNotification
 from retail_kernel.auth import Principal
 from retail_kernel.db import Database
-from retail_kernel.errors import BadRequest
 from retail_kernel.outbox import new_id
-from retail_kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from retail_kernel.pagination import MAX_LIMIT, Page, cursor_id, encode_cursor
 from retail_notification import metrics
 from retail_notification.channels.base import (
     DeliveryError,
@@ -101,30 +100,57 @@ async def on_event(session: AsyncSession, messaging: Messaging, event: CloudEven
         rule for rule in await RuleRepository(session).visible(tenant, event.type) if rule.enabled
     ]
     made = 0
+    # Looked up once, and only if a customer rule needs it.
+    customer: tuple[str, Contact] | None = None
     for rule in rules:
         if rule.audience == "operators":
             context = domain.event_context(event.type, event.data, None, messaging.public_base_url)
-            for channel in rule.channels:
-                recipient = messaging.operators.get(channel)
-                if recipient:
-                    made += await _make(
-                        session,
-                        Draft(
-                            tenant, None, event, rule.template, channel, recipient, "en", context
-                        ),
-                    )
+            made += await _for_operators(
+                session, messaging, tenant, event, rule.template, rule.channels, "en", context
+            )
             continue
-        user_id, contact = domain.customer_of(event.type, event.data)
-        if contact is None and user_id is not None:
-            contact = await messaging.directory.contact(tenant, UUID(user_id))
-        if contact is None or user_id is None:
+        customer = customer or await _customer(messaging, tenant, event)
+        if customer is None:
             log.warning("no recipient for a customer message", event_type=event.type)
             continue
+        user_id, contact = customer
         context = domain.event_context(event.type, event.data, contact, messaging.public_base_url)
         made += await _for_customer(
             session, tenant, user_id, contact, event, rule.template, rule.channels, context,
             mandatory=rule.mandatory, locale=DEFAULT_LOCALE,
         )  # fmt: skip
+    return made
+
+
+async def _customer(
+    messaging: Messaging, tenant: str, event: CloudEvent
+) -> tuple[str, Contact] | None:
+    """Whom the event's customer message is for, from the event or the User service."""
+    user_id, contact = domain.customer_of(event.type, event.data)
+    if user_id is None:
+        return None
+    if contact is None:
+        contact = await messaging.directory.contact(tenant, UUID(user_id))
+    return (user_id, contact) if contact is not None else None
+
+
+async def _for_operators(
+    session: AsyncSession,
+    messaging: Messaging,
+    tenant: str,
+    event: CloudEvent,
+    template: str,
+    channels: Sequence[str],
+    locale: str,
+    context: dict[str, Any],
+) -> int:
+    """Operators' messages on the channels that have a destination configured."""
+    made = 0
+    for channel in channels:
+        recipient = messaging.operators.get(channel)
+        if recipient:
+            draft = Draft(tenant, None, event, template, channel, recipient, locale, context)
+            made += await _make(session, draft)
     return made
 
 
@@ -148,13 +174,11 @@ async def _on_request(
             session, tenant, contact.user_id, contact, event, request.template,
             customer_channels, context, mandatory=request.mandatory, locale=request.locale,
         )  # fmt: skip
-    for channel in (c for c in request.channels if c not in domain.CUSTOMER_CHANNELS):
-        recipient = messaging.operators.get(channel)
-        if recipient:
-            draft = Draft(
-                tenant, None, event, request.template, channel, recipient, request.locale, context
-            )
-            made += await _make(session, draft)
+    operator_channels = [c for c in request.channels if c not in domain.CUSTOMER_CHANNELS]
+    made += await _for_operators(
+        session, messaging, tenant, event, request.template, operator_channels,
+        request.locale, context,
+    )  # fmt: skip
     return made
 
 
@@ -345,7 +369,7 @@ async def list_messages(
     limit: int,
 ) -> Page[NotificationRead]:
     """An admin's tenant's messages, or the caller's own; newest first."""
-    after = _cursor_id(cursor) if cursor else None
+    after = cursor_id(cursor) if cursor else None
     limit = min(limit, MAX_LIMIT)
     owner = None if principal.has_any_role("admin") else principal.user_id
     rows = await NotificationRepository(session).page(
@@ -368,10 +392,3 @@ async def get_message(
     if not principal.has_any_role("admin") and message.user_id != principal.user_id:
         raise NotificationNotFound()
     return message
-
-
-def _cursor_id(cursor: str) -> UUID:
-    try:
-        return UUID(str(decode_cursor(cursor).get("id")))
-    except ValueError as exc:
-        raise BadRequest("the cursor is not valid") from exc

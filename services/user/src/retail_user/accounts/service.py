@@ -15,9 +15,9 @@ from retail_contracts.user import (
 )
 from retail_kernel.auth import Principal
 from retail_kernel.db import violated_constraint
-from retail_kernel.errors import BadRequest, UnprocessableContent
+from retail_kernel.errors import UnprocessableContent
 from retail_kernel.outbox import add_event, new_id
-from retail_kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from retail_kernel.pagination import MAX_LIMIT, Page, cursor_id, encode_cursor
 from retail_kernel.ratelimit import RateLimiter
 from retail_user.accounts import domain
 from retail_user.accounts.exceptions import (
@@ -211,7 +211,7 @@ async def list_users(
     limit: int,
 ) -> Page[ProfileRead]:
     """The admin's tenant's users, filtered, in creation order."""
-    after = _cursor_id(cursor) if cursor else None
+    after = cursor_id(cursor) if cursor else None
     limit = min(limit, MAX_LIMIT)
     rows = await UserRepository(session).page(
         principal.tenant_id, q=q, role=role, after=after, limit=limit
@@ -219,13 +219,6 @@ async def list_users(
     items = [ProfileRead.model_validate(user) for user in rows[:limit]]
     next_cursor = encode_cursor({"id": str(rows[limit - 1].id)}) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
-
-
-def _cursor_id(cursor: str) -> UUID:
-    try:
-        return UUID(str(decode_cursor(cursor).get("id")))
-    except ValueError as exc:
-        raise BadRequest("the cursor is not valid") from exc
 
 
 async def contact(
