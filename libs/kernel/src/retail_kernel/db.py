@@ -2,8 +2,9 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
@@ -122,6 +123,32 @@ ReadConnection = Annotated[AsyncConnection, Depends(_read_connection, scope="fun
 # scope="function": the commit happens before the response is sent, so a client that saw a 2xx
 # can rely on the write, and a failed commit becomes an error response rather than a lie.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``'s transaction, with the transaction begun.
+
+    For a repository's hot-path statements (DESIGN §11): sent through asyncpg directly, they
+    skip SQLAlchemy's work per statement yet commit or roll back with the session. Parameters
+    are positional (``$1``); a ``jsonb`` parameter is passed as JSON text (SQLAlchemy's codec
+    on the connection encodes text and decodes to Python values).
+    """
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_DRIVER)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cast(asyncpg.Connection, cached[1])
+    connection = await session.connection()
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+    # SQLAlchemy sends BEGIN lazily, with its first statement: begin now, through its adapter,
+    # so that it knows the transaction is open and commits it.
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    driver: asyncpg.Connection = adapted.driver_connection
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
+    return driver
+
+
+_DRIVER = "retail.driver_connection"
 
 
 def violated_constraint(exc: Exception) -> str | None:

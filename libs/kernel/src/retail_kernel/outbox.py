@@ -21,13 +21,12 @@ import structlog
 import uuid_utils.compat as uuid_utils
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate
-from sqlalchemy import TextClause, bindparam, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_kernel.context import causation_id, correlation_id
-from retail_kernel.db import Database, asyncpg_dsn
+from retail_kernel.db import Database, asyncpg_dsn, driver_connection
 from retail_kernel.kafka import trace_headers
 from retail_kernel.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 
@@ -69,14 +68,14 @@ def build_event(
 
 
 @functools.cache
-def _insert_and_notify(table: str) -> TextClause:
+def _insert_and_notify(table: str) -> str:
     """One round trip: the outbox row, and a NOTIFY the relay receives if the transaction
     commits (PostgreSQL folds a transaction's identical notifications into one)."""
-    return text(
+    return (
         f"WITH added AS (INSERT INTO {table} (id, topic, key, event_type, envelope) "  # noqa: S608 - the model's own table name
-        "VALUES (:id, :topic, :key, :event_type, :envelope) RETURNING id) "
-        "SELECT pg_notify(:channel, '') FROM added"
-    ).bindparams(bindparam("envelope", type_=JSONB))
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id) "
+        f"SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM added"
+    )
 
 
 async def add_event(
@@ -90,7 +89,8 @@ async def add_event(
 ) -> CloudEvent:
     """Write ``data`` to this service's outbox in the session's transaction.
 
-    ``key`` is the aggregate id: Kafka keeps one key's records in order.
+    ``key`` is the aggregate id: Kafka keeps one key's records in order. Every write path of
+    every service calls this, so it goes to asyncpg directly (``driver_connection``).
     """
     model = session.info.get("retail.outbox")
     if model is None:
@@ -99,16 +99,14 @@ async def add_event(
     event = build_event(
         data, source=source, subject=subject or key, tenant_id=tenant_id, actor=actor
     )
-    await session.execute(
+    connection = await driver_connection(session)
+    await connection.execute(
         _insert_and_notify(model.__tablename__),
-        {
-            "id": event.id,
-            "topic": data.topic,
-            "key": key,
-            "event_type": event.type,
-            "envelope": event.model_dump(mode="json", exclude_none=True),
-            "channel": NOTIFY_CHANNEL,
-        },
+        event.id,
+        data.topic,
+        key,
+        event.type,
+        event.model_dump_json(exclude_none=True),
     )
     return event
 

@@ -5,7 +5,7 @@ Each returns an ``Outcome``: the reservation as it now is, and whether this call
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +38,7 @@ from retail_inventory.reservations.repository import (
 from retail_inventory.reservations.schemas import ReservationRead, ReserveRequest
 from retail_inventory.stock.domain import Reason
 from retail_inventory.stock.repository import StockChange, StockRepository
-from retail_inventory.stock.service import evaluate_thresholds
+from retail_inventory.stock.service import announce_crossings, evaluate_thresholds
 from retail_kernel.outbox import add_event
 
 REFUSALS: dict[str, CommitRefusal] = {
@@ -113,14 +113,10 @@ async def _stock(stock: StockRepository, tenant_id: str, skus: Sequence[str]) ->
 async def _hold(
     session: AsyncSession, reservation: ReservationRow, picks: Sequence[domain.Pick]
 ) -> None:
-    tenant = reservation.tenant_id
-    await StockRepository(session).apply(
-        tenant, [StockChange(pick.sku, pick.warehouse_id, reserved=pick.qty) for pick in picks]
-    )
-    await ReservationRepository(session).add_lines(
+    thresholds = await ReservationRepository(session).hold(
         reservation, [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks]
     )
-    await evaluate_thresholds(session, tenant, sorted({pick.sku for pick in picks}))
+    await announce_crossings(session, reservation.tenant_id, thresholds)
 
 
 async def release(
@@ -148,11 +144,13 @@ async def release(
         raise AlreadyCommitted()
     if reservation.status != "HELD":
         return Outcome(await read(session, reservation), changed=False)
+    released = replace(reservation, status="RELEASED")
+    # The answer needs nothing the stock rows hold: written before they are locked, it keeps
+    # them locked for one round trip less.
+    await publish_answer(session, tenant_id, _answer(released, []))
     lines = await reservations.lines(reservation.id, lock_stock=True)
-    reservation = await _let_go(session, reservation, "RELEASED")
-    answer = _answer(reservation, _held(lines))
-    await publish_answer(session, tenant_id, answer)
-    return Outcome(answer, changed=True)
+    await _let_go(session, reservation, "RELEASED")
+    return Outcome(_answer(released, _held(lines)), changed=True)
 
 
 async def commit(
@@ -275,15 +273,9 @@ async def _let_go(
 ) -> ReservationRow:
     """Return the still-held units to stock (lapsed ones were returned already). The caller
     holds the reservation's stock rows."""
-    reservations, stock = ReservationRepository(session), StockRepository(session)
-    tenant = reservation.tenant_id
-    freed = await reservations.move_held_lines(reservation.id, "released")
-    if freed:
-        await stock.apply(
-            tenant, [StockChange(sku, warehouse, reserved=-qty) for sku, warehouse, qty in freed]
-        )
-        await evaluate_thresholds(session, tenant, sorted({sku for sku, _, _ in freed}))
-    return await reservations.set_status(reservation, status)
+    thresholds = await ReservationRepository(session).let_go(reservation, status, "released")
+    await announce_crossings(session, reservation.tenant_id, thresholds)
+    return replace(reservation, status=status)
 
 
 async def _existing(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from retail_inventory.models import Movement, ReservationLine, StockLevel, Threshold, Warehouse
+from retail_kernel.db import driver_connection
 from retail_kernel.repository import RepositoryBase
 
 
@@ -28,6 +29,15 @@ class StockChange:
     warehouse_id: UUID
     on_hand: int = 0
     reserved: int = 0
+
+
+@dataclass(frozen=True)
+class StockRow:
+    sku: str
+    warehouse_id: UUID
+    code: str
+    on_hand: int
+    reserved: int
 
 
 @dataclass(frozen=True)
@@ -64,35 +74,33 @@ _LAPSE_EXPIRED = text(
 )
 
 
-_LOCK_SKUS = text(
-    """
-    SELECT s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
-    FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
-    WHERE s.tenant_id = :tenant AND s.sku = ANY(CAST(:skus AS text[]))
-    ORDER BY s.sku, s.warehouse_id
-    FOR UPDATE OF s
-    """
-)
-_LOCK_THRESHOLDS = text(
-    """
-    SELECT t.id, t.sku, t.warehouse_id, w.code, t.threshold, t.low
-    FROM thresholds t LEFT JOIN warehouses w ON w.id = t.warehouse_id
-    WHERE t.tenant_id = :tenant AND t.sku = ANY(CAST(:skus AS text[]))
-    ORDER BY t.id
-    FOR UPDATE OF t
-    """
-)
+# Sent through asyncpg directly: reserve takes these locks on every call (DESIGN §11).
+_LOCK_SKUS = """
+SELECT s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
+FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
+WHERE s.tenant_id = $1 AND s.sku = ANY($2::text[])
+ORDER BY s.sku, s.warehouse_id
+FOR UPDATE OF s
+"""
+# The thresholds of some skus, locked in id order; ``tenant`` and ``skus`` are SQL expressions
+# (the reservation statements end with this query, after their writes).
+THRESHOLDS_OF_SKUS = """
+SELECT t.id, t.sku, t.warehouse_id, w.code, t.threshold, t.low
+FROM thresholds t LEFT JOIN warehouses w ON w.id = t.warehouse_id
+WHERE t.tenant_id = {tenant} AND t.sku = ANY({skus})
+ORDER BY t.id
+FOR UPDATE OF t
+"""
+_LOCK_THRESHOLDS = text(THRESHOLDS_OF_SKUS.format(tenant=":tenant", skus="CAST(:skus AS text[])"))
 
 
 class StockRepository(RepositoryBase[StockLevel]):
     model = StockLevel
 
-    async def lock_skus(
-        self, tenant_id: str, skus: Sequence[str]
-    ) -> Sequence[Row[str, UUID, str, int, int]]:
+    async def lock_skus(self, tenant_id: str, skus: Sequence[str]) -> list[StockRow]:
         """Every warehouse's row of these skus, locked in the global order."""
-        result = await self.session.execute(_LOCK_SKUS, {"tenant": tenant_id, "skus": list(skus)})
-        return result.all()
+        db = await driver_connection(self.session)
+        return [StockRow(*row.values()) for row in await db.fetch(_LOCK_SKUS, tenant_id, skus)]
 
     async def apply(self, tenant_id: str, changes: Sequence[StockChange]) -> Sequence[Row[Any]]:
         """Add every change; returns the new ``(sku, warehouse_id, on_hand, reserved)``."""

@@ -16,7 +16,7 @@ from retail_inventory.stock.exceptions import (
     SameWarehouse,
     WrongDirection,
 )
-from retail_inventory.stock.repository import StockReader, StockRepository
+from retail_inventory.stock.repository import StockReader, StockRepository, ThresholdState
 from retail_inventory.stock.schemas import (
     AdjustRequest,
     LevelRead,
@@ -207,11 +207,19 @@ async def _below_reserved(
 
 async def evaluate_thresholds(session: AsyncSession, tenant_id: str, skus: Sequence[str]) -> None:
     """Announce every threshold that ``available`` crossed since the last announcement."""
-    repository = StockRepository(session)
-    states = await repository.lock_thresholds(tenant_id, skus)
+    await announce_crossings(
+        session, tenant_id, await StockRepository(session).lock_thresholds(tenant_id, skus)
+    )
+
+
+async def announce_crossings(
+    session: AsyncSession, tenant_id: str, states: Sequence[ThresholdState]
+) -> None:
+    """Announce the crossings of these thresholds, which the caller has locked."""
     if not states:
         return
-    by_row = await repository.available_by_row(tenant_id, skus)
+    repository = StockRepository(session)
+    by_row = await repository.available_by_row(tenant_id, sorted({state.sku for state in states}))
     for state in states:
         available = sum(
             units
