@@ -13,6 +13,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ import structlog
 import uuid_utils.compat as uuid_utils
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent, EventData
@@ -68,13 +69,56 @@ def build_event(
 
 
 @functools.cache
-def _insert_and_notify(table: str) -> str:
-    """One round trip: the outbox row, and a NOTIFY the relay receives if the transaction
-    commits (PostgreSQL folds a transaction's identical notifications into one)."""
+def _insert_and_notify(table: str, first: int) -> str:
+    """The outbox row, and a NOTIFY the relay receives if the transaction commits (PostgreSQL
+    folds a transaction's identical notifications into one). Placeholders from ``$first``."""
+    places = ", ".join(f"${first + offset}" for offset in range(5))
     return (
-        f"WITH added AS (INSERT INTO {table} (id, topic, key, event_type, envelope) "  # noqa: S608 - the model's own table name
-        "VALUES ($1, $2, $3, $4, $5) RETURNING id) "
-        f"SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM added"
+        f"INSERT INTO {table} (id, topic, key, event_type, envelope) VALUES ({places}) "  # noqa: S608 - the model's own table name
+        f"RETURNING pg_notify('{NOTIFY_CHANNEL}', '')"
+    )
+
+
+@dataclass(frozen=True)
+class OutboxWrite:
+    """An event's outbox row as a statement and its arguments.
+
+    A hot path writes it inside its own statement, as a data-modifying ``WITH`` query (which
+    runs, NOTIFY included, even when nothing reads it), saving the round trip ``add_event``
+    costs.
+    """
+
+    sql: str
+    args: tuple[Any, ...]
+    event: CloudEvent
+
+
+def outbox_write(
+    session: AsyncSession,
+    data: EventData,
+    *,
+    key: str,
+    subject: str | None = None,
+    tenant_id: str | None = None,
+    actor: str | None = None,
+    first: int = 1,
+) -> OutboxWrite:
+    """``data`` as this service's outbox row, with placeholders numbered from ``$first`` (a
+    statement that embeds it passes ``write.args`` first, then its own).
+
+    ``key`` is the aggregate id: Kafka keeps one key's records in order.
+    """
+    model = session.info.get("retail.outbox")
+    if model is None:
+        raise RuntimeError("this session's Database was made without an outbox model")
+    source = str(session.info.get("retail.source", "retail"))
+    event = build_event(
+        data, source=source, subject=subject or key, tenant_id=tenant_id, actor=actor
+    )
+    return OutboxWrite(
+        sql=_insert_and_notify(model.__tablename__, first),
+        args=(event.id, data.topic, key, event.type, event.model_dump_json(exclude_none=True)),
+        event=event,
     )
 
 
@@ -87,50 +131,59 @@ async def add_event(
     tenant_id: str | None = None,
     actor: str | None = None,
 ) -> CloudEvent:
-    """Write ``data`` to this service's outbox in the session's transaction.
+    """Write ``data`` to this service's outbox in the session's transaction (see
+    ``outbox_write``)."""
+    write = outbox_write(session, data, key=key, subject=subject, tenant_id=tenant_id, actor=actor)
+    return await write_event(session, write)
 
-    ``key`` is the aggregate id: Kafka keeps one key's records in order. Every write path of
-    every service calls this, so it goes to asyncpg directly (``driver_connection``).
-    """
-    model = session.info.get("retail.outbox")
-    if model is None:
-        raise RuntimeError("this session's Database was made without an outbox model")
-    source = str(session.info.get("retail.source", "retail"))
-    event = build_event(
-        data, source=source, subject=subject or key, tenant_id=tenant_id, actor=actor
-    )
+
+async def write_event(session: AsyncSession, write: OutboxWrite) -> CloudEvent:
+    """Run an outbox write on its own. Every write path of every service comes here, so it goes
+    to asyncpg directly (``driver_connection``)."""
     connection = await driver_connection(session)
-    await connection.execute(
-        _insert_and_notify(model.__tablename__),
-        event.id,
-        data.topic,
-        key,
-        event.type,
-        event.model_dump_json(exclude_none=True),
+    await connection.execute(write.sql, *write.args)
+    return write.event
+
+
+# The envelope goes out as the database keeps it: the relay neither parses nor re-validates it.
+_RECORD_COLUMNS = "id, topic, key, envelope::text, envelope->>'type', envelope->>'traceparent'"
+
+
+@functools.cache
+def _pending_sql(table: str) -> str:
+    """The next batch in ``seq`` order, only for the holder of the relay's advisory lock."""
+    return (
+        f"SELECT {_RECORD_COLUMNS} FROM {table} "  # noqa: S608 - the model's own table name
+        "WHERE published_at IS NULL AND pg_try_advisory_xact_lock($1) "
+        "ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED"
     )
-    return event
 
 
-async def send_rows(producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
-    """Send outbox rows and wait until the broker acknowledged every one (acks=all)."""
+@functools.cache
+def _replay_sql(table: str) -> str:
+    return (
+        f"SELECT {_RECORD_COLUMNS}, seq FROM {table} "  # noqa: S608 - the model's own table name
+        "WHERE created_at >= $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    )
+
+
+async def send_rows(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:
+    """Send outbox rows (``_RECORD_COLUMNS``) and wait until the broker acknowledged every one
+    (acks=all)."""
     futures = [
         await producer.send(
-            row.topic,
-            value=_record_value(row.envelope),
-            key=row.key.encode(),
+            topic,
+            value=envelope.encode(),
+            key=key.encode(),
             headers=[
-                ("ce_type", str(row.envelope["type"]).encode()),
-                ("ce_id", str(row.id).encode()),
-                *trace_headers(row.envelope.get("traceparent")),
+                ("ce_type", event_type.encode()),
+                ("ce_id", str(event_id).encode()),
+                *trace_headers(traceparent),
             ],
         )
-        for row in rows
+        for event_id, topic, key, envelope, event_type, traceparent, *_ in rows
     ]
     await asyncio.gather(*futures)
-
-
-def _record_value(envelope: dict[str, Any]) -> bytes:
-    return CloudEvent.model_validate(envelope).model_dump_json(exclude_none=True).encode()
 
 
 class OutboxRelay:
@@ -214,32 +267,23 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish up to ``batch_size`` pending rows; returns how many were published."""
+        table = self.model.__tablename__
         async with self.database.transaction() as session:
-            locked = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
-            if not locked:
-                return 0  # another replica is publishing; it will drain the backlog
             if time.monotonic() - self._counted_at > BACKLOG_COUNT_SECONDS:
                 pending = await session.scalar(
                     select(func.count()).where(self.model.published_at.is_(None))
                 )
                 OUTBOX_BACKLOG.set(pending or 0)
                 self._counted_at = time.monotonic()
-            rows = (
-                await session.execute(
-                    select(self.model.id, self.model.topic, self.model.key, self.model.envelope)
-                    .where(self.model.published_at.is_(None))
-                    .order_by(self.model.seq)
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            connection = await driver_connection(session)
+            # No rows also when another replica holds the lock: it will drain the backlog.
+            rows = await connection.fetch(_pending_sql(table), self._lock_key, self.batch_size)
             if not rows:
                 return 0
             await send_rows(self.producer, rows)
-            await session.execute(
-                update(self.model)
-                .where(self.model.id.in_([row.id for row in rows]))
-                .values(published_at=func.now())
+            await connection.execute(
+                f"UPDATE {table} SET published_at = now() WHERE id = ANY($1::uuid[])",  # noqa: S608
+                [row[0] for row in rows],
             )
         OUTBOX_PUBLISHED.inc(len(rows))
         return len(rows)
@@ -267,16 +311,10 @@ async def replay(
     last_seq = -1
     while True:
         async with database.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(model.id, model.seq, model.topic, model.key, model.envelope)
-                    .where(model.created_at >= since, model.seq > last_seq)
-                    .order_by(model.seq)
-                    .limit(500)
-                )
-            ).all()
+            connection = await driver_connection(session)
+            rows = await connection.fetch(_replay_sql(model.__tablename__), since, last_seq, 500)
         if not rows:
             return count
         await send_rows(producer, rows)
         count += len(rows)
-        last_seq = rows[-1].seq
+        last_seq = rows[-1]["seq"]

@@ -37,9 +37,9 @@ from retail_inventory.reservations.repository import (
 )
 from retail_inventory.reservations.schemas import ReservationRead, ReserveRequest
 from retail_inventory.stock.domain import Reason
-from retail_inventory.stock.repository import StockChange, StockRepository
+from retail_inventory.stock.repository import StockChange, StockRepository, StockRow
 from retail_inventory.stock.service import announce_crossings, evaluate_thresholds
-from retail_kernel.outbox import add_event
+from retail_kernel.outbox import OutboxWrite, outbox_write, write_event
 
 REFUSALS: dict[str, CommitRefusal] = {
     "EXPIRED": "expired",
@@ -70,7 +70,10 @@ async def reserve(
         "requested": requested,
         "actor": actor,
     }
-    reservation = await reservations.claim(values, request.ttl_seconds or default_ttl)
+    skus = list(wanted)
+    reservation, locked = await reservations.claim_and_lock(
+        values, request.ttl_seconds or default_ttl, skus
+    )
     if reservation is None:
         first = await _existing(session, tenant_id, request.reservation_id, request.order_id)
         # A saga's release may have come first and left an empty released record: the late
@@ -80,43 +83,38 @@ async def reserve(
         ):
             raise ReservationMismatch()
         return Outcome(await read(session, first), changed=False)
-    stock = StockRepository(session)
-    skus = list(wanted)
-    rows = await _stock(stock, tenant_id, skus)
+    rows = _available(locked)
     short = domain.shortages(wanted, rows)
+    stock = StockRepository(session)
     if short and await stock.lapse_expired(tenant_id, skus):
-        rows = await _stock(stock, tenant_id, skus)
+        rows = _available(await stock.lock_skus(tenant_id, skus))
         short = domain.shortages(wanted, rows)
     if short:
         reservation = await reservations.set_status(
             reservation, "FAILED", short_lines=[line.model_dump() for line in short]
         )
         answer = _answer(reservation, [])
-    else:
-        picks = domain.allocate(wanted, rows)
-        await _hold(session, reservation, picks)
-        answer = _answer(
-            reservation,
-            [HeldLine(sku=pick.sku, warehouse=pick.warehouse_code, qty=pick.qty) for pick in picks],
-        )
-    await publish_answer(session, tenant_id, answer)
+        await publish_answer(session, tenant_id, answer)
+        return Outcome(answer, changed=True)
+    picks = domain.allocate(wanted, rows)
+    answer = _answer(
+        reservation,
+        [HeldLine(sku=pick.sku, warehouse=pick.warehouse_code, qty=pick.qty) for pick in picks],
+    )
+    thresholds = await reservations.hold(
+        reservation,
+        [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks],
+        answer_write(session, tenant_id, answer),
+    )
+    await announce_crossings(session, tenant_id, thresholds)
     return Outcome(answer, changed=True)
 
 
-async def _stock(stock: StockRepository, tenant_id: str, skus: Sequence[str]) -> list[domain.Stock]:
+def _available(rows: Sequence[StockRow]) -> list[domain.Stock]:
     return [
         domain.Stock(row.sku, row.warehouse_id, row.code, row.on_hand - row.reserved)
-        for row in await stock.lock_skus(tenant_id, skus)
+        for row in rows
     ]
-
-
-async def _hold(
-    session: AsyncSession, reservation: ReservationRow, picks: Sequence[domain.Pick]
-) -> None:
-    thresholds = await ReservationRepository(session).hold(
-        reservation, [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks]
-    )
-    await announce_crossings(session, reservation.tenant_id, thresholds)
 
 
 async def release(
@@ -126,7 +124,7 @@ async def release(
     failed, changes nothing. A saga's release of a reservation never seen (``order_id`` given)
     leaves a released record, so a late reserve with that id holds nothing."""
     reservations = ReservationRepository(session)
-    reservation = await reservations.locked(reservation_id)
+    reservation, lines = await reservations.locked_with_lines(reservation_id)
     if reservation is None and order_id is not None:
         values = {
             "id": reservation_id,
@@ -144,13 +142,9 @@ async def release(
         raise AlreadyCommitted()
     if reservation.status != "HELD":
         return Outcome(await read(session, reservation), changed=False)
-    released = replace(reservation, status="RELEASED")
-    # The answer needs nothing the stock rows hold: written before they are locked, it keeps
-    # them locked for one round trip less.
-    await publish_answer(session, tenant_id, _answer(released, []))
-    lines = await reservations.lines(reservation.id, lock_stock=True)
-    await _let_go(session, reservation, "RELEASED")
-    return Outcome(_answer(released, _held(lines)), changed=True)
+    answer = _answer(replace(reservation, status="RELEASED"), _held(lines))
+    await _let_go(session, reservation, answer)
+    return Outcome(answer, changed=True)
 
 
 async def commit(
@@ -264,18 +258,21 @@ async def expire_next(session: AsyncSession) -> bool:
 async def _expire_locked(
     session: AsyncSession, reservation: ReservationRow, lines: Sequence[LineRow]
 ) -> None:
-    expired = await _let_go(session, reservation, "EXPIRED")
-    await publish_answer(session, expired.tenant_id, _answer(expired, _held(lines)))
+    await _let_go(
+        session, reservation, _answer(replace(reservation, status="EXPIRED"), _held(lines))
+    )
 
 
 async def _let_go(
-    session: AsyncSession, reservation: ReservationRow, status: str
-) -> ReservationRow:
-    """Return the still-held units to stock (lapsed ones were returned already). The caller
-    holds the reservation's stock rows."""
-    thresholds = await ReservationRepository(session).let_go(reservation, status, "released")
-    await announce_crossings(session, reservation.tenant_id, thresholds)
-    return replace(reservation, status=status)
+    session: AsyncSession, reservation: ReservationRow, answer: ReservationRead
+) -> None:
+    """Return the still-held units to stock (lapsed ones were returned already) and move the
+    reservation to the answer's status, announcing it. The caller holds the stock rows."""
+    tenant = reservation.tenant_id
+    thresholds = await ReservationRepository(session).let_go(
+        reservation, answer.status, answer_write(session, tenant, answer)
+    )
+    await announce_crossings(session, tenant, thresholds)
 
 
 async def _existing(
@@ -346,11 +343,16 @@ def answer_event(tenant_id: str, answer: ReservationRead) -> EventData:
             return StockReleased(**ids)
 
 
-async def publish_answer(session: AsyncSession, tenant_id: str, answer: ReservationRead) -> None:
-    await add_event(
+def answer_write(session: AsyncSession, tenant_id: str, answer: ReservationRead) -> OutboxWrite:
+    """The answer's event as an outbox write: keyed by the order, about the reservation."""
+    return outbox_write(
         session,
         answer_event(tenant_id, answer),
         key=str(answer.order_id),
         subject=str(answer.reservation_id),
         tenant_id=tenant_id,
     )
+
+
+async def publish_answer(session: AsyncSession, tenant_id: str, answer: ReservationRead) -> None:
+    await write_event(session, answer_write(session, tenant_id, answer))

@@ -74,14 +74,16 @@ _LAPSE_EXPIRED = text(
 )
 
 
-# Sent through asyncpg directly: reserve takes these locks on every call (DESIGN §11).
-_LOCK_SKUS = """
+# Every warehouse's row of some skus, locked in the global order; ``tenant`` and ``skus`` are SQL
+# expressions. Sent through asyncpg directly: reserve takes these locks on every call.
+LOCK_SKUS = """
 SELECT s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
 FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
-WHERE s.tenant_id = $1 AND s.sku = ANY($2::text[])
+WHERE s.tenant_id = {tenant} AND s.sku = ANY({skus})
 ORDER BY s.sku, s.warehouse_id
 FOR UPDATE OF s
 """
+_LOCK_SKUS = LOCK_SKUS.format(tenant="$1", skus="$2::text[]")
 # The thresholds of some skus, locked in id order; ``tenant`` and ``skus`` are SQL expressions
 # (the reservation statements end with this query, after their writes).
 THRESHOLDS_OF_SKUS = """
