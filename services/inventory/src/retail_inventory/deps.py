@@ -8,7 +8,7 @@ from retail_inventory.config import InventorySettings
 from retail_kernel.auth import Principal, require_roles
 
 
-def _settings(request: Request) -> InventorySettings:
+async def _settings(request: Request) -> InventorySettings:
     settings: InventorySettings = request.app.state.settings
     return settings
 

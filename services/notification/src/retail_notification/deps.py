@@ -10,12 +10,12 @@ from retail_kernel.errors import ServiceUnavailable
 from retail_notification.config import NotificationSettings
 
 
-def _settings(request: Request) -> NotificationSettings:
+async def _settings(request: Request) -> NotificationSettings:
     settings: NotificationSettings = request.app.state.settings
     return settings
 
 
-def _producer(request: Request) -> AIOKafkaProducer:
+async def _producer(request: Request) -> AIOKafkaProducer:
     broker = request.app.state.broker
     if not broker.started.is_set():
         raise ServiceUnavailable("the broker is not reachable yet")

@@ -22,11 +22,11 @@ def policy_from(settings: OrderSettings) -> Policy:
     )
 
 
-def _policy(request: Request) -> Policy:
+async def _policy(request: Request) -> Policy:
     return policy_from(request.app.state.settings)
 
 
-def _key_rules(request: Request) -> KeyRules:
+async def _key_rules(request: Request) -> KeyRules:
     settings: OrderSettings = request.app.state.settings
     return KeyRules(
         keep=timedelta(hours=settings.idempotency_key_hours),
@@ -34,12 +34,12 @@ def _key_rules(request: Request) -> KeyRules:
     )
 
 
-def _catalog(request: Request) -> ProductCatalog:
+async def _catalog(request: Request) -> ProductCatalog:
     catalog: ProductCatalog = request.app.state.catalog
     return catalog
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 

@@ -9,12 +9,12 @@ from retail_payment.config import PaymentSettings
 from retail_payment.providers.registry import Providers
 
 
-def _settings(request: Request) -> PaymentSettings:
+async def _settings(request: Request) -> PaymentSettings:
     settings: PaymentSettings = request.app.state.settings
     return settings
 
 
-def _providers(request: Request) -> Providers:
+async def _providers(request: Request) -> Providers:
     providers: Providers = request.app.state.providers
     return providers
 

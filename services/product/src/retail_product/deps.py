@@ -10,17 +10,17 @@ from retail_product.config import ProductSettings
 from retail_product.pictures.storage import PictureStore
 
 
-def _settings(request: Request) -> ProductSettings:
+async def _settings(request: Request) -> ProductSettings:
     settings: ProductSettings = request.app.state.settings
     return settings
 
 
-def _store(request: Request) -> PictureStore:
+async def _store(request: Request) -> PictureStore:
     store: PictureStore = request.app.state.picture_store
     return store
 
 
-def _read_tenant(
+async def _read_tenant(
     request: Request,
     principal: OptionalUser,
     tenant: Annotated[

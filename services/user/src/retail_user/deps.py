@@ -10,27 +10,27 @@ from retail_user.passwords import PasswordHasher
 from retail_user.tokens.keys import KeyCipher
 
 
-def _settings(request: Request) -> UserSettings:
+async def _settings(request: Request) -> UserSettings:
     settings: UserSettings = request.app.state.settings
     return settings
 
 
-def _cipher(request: Request) -> KeyCipher:
+async def _cipher(request: Request) -> KeyCipher:
     cipher: KeyCipher = request.app.state.cipher
     return cipher
 
 
-def _hasher(request: Request) -> PasswordHasher:
+async def _hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.hasher
     return hasher
 
 
-def _limiter(request: Request) -> RateLimiter:
+async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
 
-def _ip(request: Request) -> str:
+async def _ip(request: Request) -> str:
     settings: UserSettings = request.app.state.settings
     return client_ip(request, trust_forwarded_for=settings.trust_forwarded_for)
 
