@@ -6,6 +6,7 @@ the HTTP client; nothing is created at import time.
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -140,6 +141,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
             app.state.broker = broker
             tasks = _background_tasks(app, settings, spec, database, broker)
             stack.push_async_callback(_stop, tasks, broker)
+            _tune_garbage_collector()
             log.info("service started", port=settings.port)
             yield
 
@@ -162,6 +164,24 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+def _tune_garbage_collector() -> None:
+    """Once per process, at the end of the first start-up. What start-up made lives as long as
+    the process: frozen, it is not traversed by every collection again. Requests make
+    short-lived objects by the thousand (sessions, models): collecting the youngest generation
+    every 20,000 allocations rather than every 700 costs a little memory and measurably less
+    time (``bench/reservations.py``)."""
+    global _gc_tuned  # noqa: PLW0603 - the collector is process-global
+    if _gc_tuned:
+        return
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+    _gc_tuned = True
+
+
+_gc_tuned = False
 
 
 def _background_tasks(
