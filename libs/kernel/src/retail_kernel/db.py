@@ -1,5 +1,7 @@
 """Async SQLAlchemy: one engine per process, one transaction per request or consumed message."""
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, cast
@@ -66,17 +68,18 @@ class Database:
         server_settings: dict[str, str] | None = None,
     ) -> None:
         self.url = url
+        self.pool_size = pool_size
+        self.server_settings = server_settings or {}
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            connect_args={"server_settings": server_settings or {}},
+            connect_args={"server_settings": self.server_settings},
         )
-        self.sessionmaker = async_sessionmaker(
-            self.engine,
-            expire_on_commit=False,
-            info={"retail.outbox": outbox_model, "retail.source": source},
-        )
+        self.info = {"retail.outbox": outbox_model, "retail.source": source}
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, info=self.info)
+        self._driver_pool: asyncpg.Pool | None = None
+        self._driver_pool_made = asyncio.Lock()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -99,8 +102,69 @@ class Database:
             else:
                 await session.commit()
 
+    @asynccontextmanager
+    async def driver_transaction(self) -> AsyncIterator["DriverTransaction"]:
+        """A transaction on a connection of the service's asyncpg pool, with the commit and
+        rollback rules of ``transaction``; for hot paths whose statements all go to asyncpg,
+        where building and closing an ORM session would cost more than their SQL."""
+        pool = await self._pool()
+        async with pool.acquire() as connection:
+            transaction = connection.transaction()
+            await transaction.start()
+            try:
+                yield DriverTransaction(connection, self.info)
+            except RetailError as exc:
+                if exc.commit_transaction:
+                    await transaction.commit()
+                else:
+                    await transaction.rollback()
+                raise
+            except BaseException:
+                await transaction.rollback()
+                raise
+            else:
+                await transaction.commit()
+
+    async def _pool(self) -> asyncpg.Pool:
+        """The asyncpg pool, made on first use (most services never need it)."""
+        async with self._driver_pool_made:
+            if self._driver_pool is None:
+                self._driver_pool = await asyncpg.create_pool(
+                    asyncpg_dsn(self.url),
+                    min_size=1,
+                    max_size=self.pool_size,
+                    server_settings=self.server_settings,
+                    init=_json_as_text,
+                )
+        return self._driver_pool
+
     async def dispose(self) -> None:
+        if self._driver_pool is not None:
+            await self._driver_pool.close()
         await self.engine.dispose()
+
+
+async def _json_as_text(connection: asyncpg.Connection) -> None:
+    """JSON parameters are passed as JSON text and come back as Python values, as they do on
+    SQLAlchemy's connections."""
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name, encoder=str, decoder=json.loads, schema="pg_catalog", format="text"
+        )
+
+
+class DriverTransaction:
+    """An open transaction on an asyncpg connection (``Database.driver_transaction``). It carries
+    a session's ``info`` (outbox model, source), so the code that takes a ``Transaction`` (the
+    outbox, ``driver_connection``) works the same on either."""
+
+    def __init__(self, connection: asyncpg.Connection, info: dict[str, Any]) -> None:
+        self.connection = connection
+        self.info = info
+
+
+# What hot-path code takes: an ORM session, or a bare transaction on the driver.
+Transaction = AsyncSession | DriverTransaction
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -120,12 +184,23 @@ async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
 # SessionDep instead.
 ReadConnection = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]
 
+
+async def _request_driver_transaction(request: Request) -> AsyncIterator[DriverTransaction]:
+    database: Database = request.app.state.database
+    async with database.driver_transaction() as transaction:
+        yield transaction
+
+
 # scope="function": the commit happens before the response is sent, so a client that saw a 2xx
 # can rely on the write, and a failed commit becomes an error response rather than a lie.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+# The same for a hot path whose statements all go to asyncpg (see ``driver_transaction``).
+DriverTransactionDep = Annotated[
+    DriverTransaction, Depends(_request_driver_transaction, scope="function")
+]
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+async def driver_connection(session: Transaction) -> asyncpg.Connection:
     """The asyncpg connection under ``session``'s transaction, with the transaction begun.
 
     For a repository's hot-path statements (DESIGN §11): sent through asyncpg directly, they
@@ -133,6 +208,8 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     are positional (``$1``); a ``jsonb`` parameter is passed as JSON text (SQLAlchemy's codec
     on the connection encodes text and decodes to Python values).
     """
+    if isinstance(session, DriverTransaction):
+        return session.connection
     transaction = session.sync_session.get_transaction()
     cached = session.info.get(_DRIVER)
     if cached is not None and transaction is not None and cached[0] is transaction:

@@ -23,11 +23,10 @@ import uuid_utils.compat as uuid_utils
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_kernel.context import causation_id, correlation_id
-from retail_kernel.db import Database, asyncpg_dsn, driver_connection
+from retail_kernel.db import Database, Transaction, asyncpg_dsn, driver_connection
 from retail_kernel.kafka import trace_headers
 from retail_kernel.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 
@@ -94,7 +93,7 @@ class OutboxWrite:
 
 
 def outbox_write(
-    session: AsyncSession,
+    session: Transaction,
     data: EventData,
     *,
     key: str,
@@ -123,7 +122,7 @@ def outbox_write(
 
 
 async def add_event(
-    session: AsyncSession,
+    session: Transaction,
     data: EventData,
     *,
     key: str,
@@ -137,7 +136,7 @@ async def add_event(
     return await write_event(session, write)
 
 
-async def write_event(session: AsyncSession, write: OutboxWrite) -> CloudEvent:
+async def write_event(session: Transaction, write: OutboxWrite) -> CloudEvent:
     """Run an outbox write on its own. Every write path of every service comes here, so it goes
     to asyncpg directly (``driver_connection``)."""
     connection = await driver_connection(session)

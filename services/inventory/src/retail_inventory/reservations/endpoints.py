@@ -6,7 +6,7 @@ from retail_inventory.deps import Service, SettingsDep, StaffOrService
 from retail_inventory.reservations import service
 from retail_inventory.reservations.exceptions import InsufficientStock
 from retail_inventory.reservations.schemas import ReservationRead, ReservationRef, ReserveRequest
-from retail_kernel.db import SessionDep
+from retail_kernel.db import DriverTransactionDep, SessionDep
 from retail_kernel.openapi import problem_responses
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["reservations"])
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/inventory", tags=["reservations"])
 @router.post("/reserve", status_code=status.HTTP_201_CREATED, responses=problem_responses(403, 409))
 async def reserve(
     body: ReserveRequest,
-    session: SessionDep,
+    session: DriverTransactionDep,
     caller: Service,
     settings: SettingsDep,
     response: Response,
@@ -32,7 +32,9 @@ async def reserve(
 
 
 @router.post("/release", responses=problem_responses(403, 404, 409))
-async def release(body: ReservationRef, session: SessionDep, caller: Service) -> ReservationRead:
+async def release(
+    body: ReservationRef, session: DriverTransactionDep, caller: Service
+) -> ReservationRead:
     """Give a reservation's stock back; repeating it changes nothing (service)."""
     outcome = await service.release(session, caller.tenant_id, body.reservation_id)
     return outcome.reservation

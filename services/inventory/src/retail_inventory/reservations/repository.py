@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_inventory.stock.repository import (
     LOCK_SKUS,
@@ -24,7 +23,7 @@ from retail_inventory.stock.repository import (
     StockRow,
     ThresholdState,
 )
-from retail_kernel.db import driver_connection
+from retail_kernel.db import Transaction, driver_connection
 from retail_kernel.outbox import OutboxWrite
 
 
@@ -157,7 +156,7 @@ def _reservation(row: asyncpg.Record | None) -> ReservationRow | None:
 
 
 class ReservationRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Transaction) -> None:
         self.session = session
 
     async def _db(self) -> asyncpg.Connection:

@@ -37,8 +37,9 @@ from retail_inventory.reservations.repository import (
 )
 from retail_inventory.reservations.schemas import ReservationRead, ReserveRequest
 from retail_inventory.stock.domain import Reason
-from retail_inventory.stock.repository import StockChange, StockRepository, StockRow
+from retail_inventory.stock.repository import StockChange, StockRepository, StockRow, StockRows
 from retail_inventory.stock.service import announce_crossings, evaluate_thresholds
+from retail_kernel.db import Transaction
 from retail_kernel.outbox import OutboxWrite, outbox_write, write_event
 
 REFUSALS: dict[str, CommitRefusal] = {
@@ -56,7 +57,7 @@ class Outcome:
 
 
 async def reserve(
-    session: AsyncSession, tenant_id: str, actor: str, request: ReserveRequest, default_ttl: int
+    session: Transaction, tenant_id: str, actor: str, request: ReserveRequest, default_ttl: int
 ) -> Outcome:
     """Hold every line or none, choosing warehouses by ``domain.allocate``."""
     wanted = domain.merge_lines(request.lines)
@@ -85,7 +86,7 @@ async def reserve(
         return Outcome(await read(session, first), changed=False)
     rows = _available(locked)
     short = domain.shortages(wanted, rows)
-    stock = StockRepository(session)
+    stock = StockRows(session)
     if short and await stock.lapse_expired(tenant_id, skus):
         rows = _available(await stock.lock_skus(tenant_id, skus))
         short = domain.shortages(wanted, rows)
@@ -118,7 +119,7 @@ def _available(rows: Sequence[StockRow]) -> list[domain.Stock]:
 
 
 async def release(
-    session: AsyncSession, tenant_id: str, reservation_id: UUID, *, order_id: UUID | None = None
+    session: Transaction, tenant_id: str, reservation_id: UUID, *, order_id: UUID | None = None
 ) -> Outcome:
     """Give the held units back (compensation). Releasing twice, or releasing what expired or
     failed, changes nothing. A saga's release of a reservation never seen (``order_id`` given)
@@ -218,16 +219,15 @@ async def _on_hand_with_ledger(
 ) -> None:
     """Change ``on_hand`` by each ``(sku, warehouse_id, delta)`` (``out_of_hold``: ``reserved``
     too, for held units that ship) and write one ledger row each, referencing the order."""
-    stock, tenant_id = StockRepository(session), reservation.tenant_id
-    results = await stock.apply(
+    tenant_id = reservation.tenant_id
+    after = await StockRows(session).apply(
         tenant_id,
         [
             StockChange(sku, warehouse, on_hand=delta, reserved=delta if out_of_hold else 0)
             for sku, warehouse, delta in deltas
         ],
     )
-    after = {(row.sku, row.warehouse_id): row.on_hand for row in results}
-    await stock.record(
+    await StockRepository(session).record(
         [
             {
                 "tenant_id": tenant_id,
@@ -244,7 +244,7 @@ async def _on_hand_with_ledger(
     )
 
 
-async def expire_next(session: AsyncSession) -> bool:
+async def expire_next(session: Transaction) -> bool:
     """Expire one held reservation past its expiry (skipping any another sweeper holds)."""
     reservations = ReservationRepository(session)
     reservation = await reservations.next_expired()
@@ -256,7 +256,7 @@ async def expire_next(session: AsyncSession) -> bool:
 
 
 async def _expire_locked(
-    session: AsyncSession, reservation: ReservationRow, lines: Sequence[LineRow]
+    session: Transaction, reservation: ReservationRow, lines: Sequence[LineRow]
 ) -> None:
     await _let_go(
         session, reservation, _answer(replace(reservation, status="EXPIRED"), _held(lines))
@@ -264,7 +264,7 @@ async def _expire_locked(
 
 
 async def _let_go(
-    session: AsyncSession, reservation: ReservationRow, answer: ReservationRead
+    session: Transaction, reservation: ReservationRow, answer: ReservationRead
 ) -> None:
     """Return the still-held units to stock (lapsed ones were returned already) and move the
     reservation to the answer's status, announcing it. The caller holds the stock rows."""
@@ -276,7 +276,7 @@ async def _let_go(
 
 
 async def _existing(
-    session: AsyncSession, tenant_id: str, reservation_id: UUID, order_id: UUID
+    session: Transaction, tenant_id: str, reservation_id: UUID, order_id: UUID
 ) -> ReservationRow:
     first = await ReservationRepository(session).get(reservation_id)
     if first is None:
@@ -287,7 +287,7 @@ async def _existing(
 
 
 async def get_reservation(
-    session: AsyncSession, tenant_id: str, reservation_id: UUID
+    session: Transaction, tenant_id: str, reservation_id: UUID
 ) -> ReservationRead:
     """A reservation of the tenant."""
     reservation = await ReservationRepository(session).get(reservation_id)
@@ -296,7 +296,7 @@ async def get_reservation(
     return await read(session, reservation)
 
 
-async def read(session: AsyncSession, reservation: ReservationRow) -> ReservationRead:
+async def read(session: Transaction, reservation: ReservationRow) -> ReservationRead:
     lines = await ReservationRepository(session).lines(reservation.id)
     return _answer(reservation, _held(lines))
 
@@ -343,7 +343,7 @@ def answer_event(tenant_id: str, answer: ReservationRead) -> EventData:
             return StockReleased(**ids)
 
 
-def answer_write(session: AsyncSession, tenant_id: str, answer: ReservationRead) -> OutboxWrite:
+def answer_write(session: Transaction, tenant_id: str, answer: ReservationRead) -> OutboxWrite:
     """The answer's event as an outbox write: keyed by the order, about the reservation."""
     return outbox_write(
         session,
@@ -354,5 +354,5 @@ def answer_write(session: AsyncSession, tenant_id: str, answer: ReservationRead)
     )
 
 
-async def publish_answer(session: AsyncSession, tenant_id: str, answer: ReservationRead) -> None:
+async def publish_answer(session: Transaction, tenant_id: str, answer: ReservationRead) -> None:
     await write_event(session, answer_write(session, tenant_id, answer))

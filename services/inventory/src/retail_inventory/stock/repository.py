@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select, text, tuple_, update
+import asyncpg
+from sqlalchemy import Row, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from retail_inventory.models import Movement, ReservationLine, StockLevel, Threshold, Warehouse
-from retail_kernel.db import driver_connection
+from retail_kernel.db import Transaction, driver_connection
 from retail_kernel.repository import RepositoryBase
 
 
@@ -50,32 +51,24 @@ class ThresholdState:
     low: bool
 
 
-_APPLY_CHANGES = text(
-    """
-    UPDATE stock_levels AS s
-    SET on_hand = s.on_hand + c.on_hand, reserved = s.reserved + c.reserved, updated_at = now()
-    FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS uuid[]),
-                CAST(:on_hand AS int[]), CAST(:reserved AS int[]))
-         AS c(sku, warehouse_id, on_hand, reserved)
-    WHERE s.tenant_id = :tenant AND s.sku = c.sku AND s.warehouse_id = c.warehouse_id
-    RETURNING s.sku, s.warehouse_id, s.on_hand, s.reserved
-    """
-)
-
+_APPLY_CHANGES = """
+UPDATE stock_levels AS s
+SET on_hand = s.on_hand + c.on_hand, reserved = s.reserved + c.reserved, updated_at = now()
+FROM unnest($2::text[], $3::uuid[], $4::int[], $5::int[])
+     AS c(sku, warehouse_id, on_hand, reserved)
+WHERE s.tenant_id = $1 AND s.sku = c.sku AND s.warehouse_id = c.warehouse_id
+RETURNING s.sku, s.warehouse_id, s.on_hand
+"""
 # The units of expired holds on these skus stop counting: their lines lapse under the stock
 # row locks the caller holds, before the sweeper gets to their reservations.
-_LAPSE_EXPIRED = text(
-    """
-    UPDATE reservation_lines SET state = 'lapsed'
-    WHERE tenant_id = :tenant AND sku = ANY(CAST(:skus AS text[])) AND state = 'held'
-      AND expires_at <= clock_timestamp()
-    RETURNING sku, warehouse_id, qty
-    """
-)
-
-
+_LAPSE_EXPIRED = """
+UPDATE reservation_lines SET state = 'lapsed'
+WHERE tenant_id = $1 AND sku = ANY($2::text[]) AND state = 'held'
+  AND expires_at <= clock_timestamp()
+RETURNING sku, warehouse_id, qty
+"""
 # Every warehouse's row of some skus, locked in the global order; ``tenant`` and ``skus`` are SQL
-# expressions. Sent through asyncpg directly: reserve takes these locks on every call.
+# expressions (a reservation's claim ends with this query).
 LOCK_SKUS = """
 SELECT s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
 FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
@@ -93,36 +86,54 @@ WHERE t.tenant_id = {tenant} AND t.sku = ANY({skus})
 ORDER BY t.id
 FOR UPDATE OF t
 """
-_LOCK_THRESHOLDS = text(THRESHOLDS_OF_SKUS.format(tenant=":tenant", skus="CAST(:skus AS text[])"))
+_LOCK_THRESHOLDS = THRESHOLDS_OF_SKUS.format(tenant="$1", skus="$2::text[]")
+# ``on_hand - reserved`` of each row of the skus: a fresh statement, so in READ COMMITTED it sees
+# what others committed while we waited for the threshold locks.
+_AVAILABLE_BY_ROW = """
+SELECT sku, warehouse_id, on_hand - reserved FROM stock_levels
+WHERE tenant_id = $1 AND sku = ANY($2::text[])
+"""
+_SET_LOW = "UPDATE thresholds SET low = $2 WHERE id = $1"
 
 
-class StockRepository(RepositoryBase[StockLevel]):
-    model = StockLevel
+class StockRows:
+    """The statements on stock rows and thresholds that reservations and adjustments share.
+
+    Reserve and release run them on every call, so they go to asyncpg directly (DESIGN §11), in
+    an ORM session's transaction or a bare one alike.
+    """
+
+    def __init__(self, transaction: Transaction) -> None:
+        self.transaction = transaction
+
+    async def _db(self) -> asyncpg.Connection:
+        return await driver_connection(self.transaction)
 
     async def lock_skus(self, tenant_id: str, skus: Sequence[str]) -> list[StockRow]:
         """Every warehouse's row of these skus, locked in the global order."""
-        db = await driver_connection(self.session)
-        return [StockRow(*row.values()) for row in await db.fetch(_LOCK_SKUS, tenant_id, skus)]
+        rows = await (await self._db()).fetch(_LOCK_SKUS, tenant_id, skus)
+        return [StockRow(*row.values()) for row in rows]
 
-    async def apply(self, tenant_id: str, changes: Sequence[StockChange]) -> Sequence[Row[Any]]:
-        """Add every change; returns the new ``(sku, warehouse_id, on_hand, reserved)``."""
-        result = await self.session.execute(
+    async def apply(
+        self, tenant_id: str, changes: Sequence[StockChange]
+    ) -> dict[tuple[str, UUID], int]:
+        """Add every change to rows the caller has locked; returns each row's new ``on_hand``."""
+        rows = await (await self._db()).fetch(
             _APPLY_CHANGES,
-            {
-                "tenant": tenant_id,
-                "skus": [change.sku for change in changes],
-                "warehouses": [change.warehouse_id for change in changes],
-                "on_hand": [change.on_hand for change in changes],
-                "reserved": [change.reserved for change in changes],
-            },
+            tenant_id,
+            [change.sku for change in changes],
+            [change.warehouse_id for change in changes],
+            [change.on_hand for change in changes],
+            [change.reserved for change in changes],
         )
-        return result.all()
+        return {(sku, warehouse): on_hand for sku, warehouse, on_hand in rows}
 
     async def lapse_expired(self, tenant_id: str, skus: Sequence[str]) -> list[StockChange]:
         """Let go of expired holds on these (locked) skus; returns the release per row."""
-        result = await self.session.execute(_LAPSE_EXPIRED, {"tenant": tenant_id, "skus": skus})
         freed: dict[tuple[str, UUID], int] = {}
-        for sku, warehouse_id, qty in result.all():
+        for sku, warehouse_id, qty in await (await self._db()).fetch(
+            _LAPSE_EXPIRED, tenant_id, skus
+        ):
             freed[(sku, warehouse_id)] = freed.get((sku, warehouse_id), 0) + qty
         changes = [
             StockChange(sku, warehouse_id, reserved=-qty)
@@ -131,6 +142,26 @@ class StockRepository(RepositoryBase[StockLevel]):
         if changes:
             await self.apply(tenant_id, changes)
         return changes
+
+    async def lock_thresholds(self, tenant_id: str, skus: Sequence[str]) -> list[ThresholdState]:
+        rows = await (await self._db()).fetch(_LOCK_THRESHOLDS, tenant_id, skus)
+        return [ThresholdState(*row.values()) for row in rows]
+
+    async def available_by_row(
+        self, tenant_id: str, skus: Sequence[str]
+    ) -> dict[tuple[str, UUID], int]:
+        """``on_hand - reserved`` of each row of these skus, as committed now."""
+        rows = await (await self._db()).fetch(_AVAILABLE_BY_ROW, tenant_id, skus)
+        return {(sku, warehouse): available for sku, warehouse, available in rows}
+
+    async def set_low(self, threshold_id: int, *, low: bool) -> None:
+        await (await self._db()).execute(_SET_LOW, threshold_id, low)
+
+
+class StockRepository(RepositoryBase[StockLevel]):
+    """Adjustments' statements, through the ORM session."""
+
+    model = StockLevel
 
     async def add_to_row(
         self, tenant_id: str, sku: str, warehouse_id: UUID, delta: int
@@ -185,29 +216,6 @@ class StockRepository(RepositoryBase[StockLevel]):
     async def movement_by_key(self, tenant_id: str, key: str) -> Movement | None:
         return await self.session.scalar(
             select(Movement).where(Movement.tenant_id == tenant_id, Movement.idempotency_key == key)
-        )
-
-    async def lock_thresholds(self, tenant_id: str, skus: Sequence[str]) -> list[ThresholdState]:
-        result = await self.session.execute(
-            _LOCK_THRESHOLDS, {"tenant": tenant_id, "skus": list(skus)}
-        )
-        return [ThresholdState(*row) for row in result.all()]
-
-    async def available_by_row(
-        self, tenant_id: str, skus: Sequence[str]
-    ) -> dict[tuple[str, UUID], int]:
-        """``on_hand - reserved`` of each row of these skus (a fresh statement: in READ
-        COMMITTED it sees what others committed while we waited for the threshold locks)."""
-        result = await self.session.execute(
-            select(
-                StockLevel.sku, StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved
-            ).where(StockLevel.tenant_id == tenant_id, StockLevel.sku.in_(skus))
-        )
-        return {(sku, warehouse): available for sku, warehouse, available in result.all()}
-
-    async def set_low(self, threshold_id: int, *, low: bool) -> None:
-        await self.session.execute(
-            update(Threshold).where(Threshold.id == threshold_id).values(low=low)
         )
 
     async def upsert_threshold(

@@ -16,7 +16,12 @@ from retail_inventory.stock.exceptions import (
     SameWarehouse,
     WrongDirection,
 )
-from retail_inventory.stock.repository import StockReader, StockRepository, ThresholdState
+from retail_inventory.stock.repository import (
+    StockReader,
+    StockRepository,
+    StockRows,
+    ThresholdState,
+)
 from retail_inventory.stock.schemas import (
     AdjustRequest,
     LevelRead,
@@ -28,7 +33,7 @@ from retail_inventory.stock.schemas import (
 )
 from retail_inventory.warehouses.service import resolve
 from retail_kernel.auth import Principal
-from retail_kernel.db import violated_constraint
+from retail_kernel.db import Transaction, violated_constraint
 from retail_kernel.outbox import add_event, new_id
 from retail_kernel.pagination import Page, decode_cursor, encode_cursor
 
@@ -140,8 +145,9 @@ async def _move(
     except IntegrityError as exc:
         if violated_constraint(exc) not in STOCK_CHECKS:
             raise
-        await repository.lock_skus(tenant, [sku])
-        await repository.lapse_expired(tenant, [sku])
+        rows = StockRows(session)
+        await rows.lock_skus(tenant, [sku])
+        await rows.lapse_expired(tenant, [sku])
         try:
             async with session.begin_nested():
                 results = [await _apply(repository, tenant, sku, step) for step in ordered]
@@ -205,21 +211,21 @@ async def _below_reserved(
     raise AssertionError("a stock check failed without a stock-out below what is held")
 
 
-async def evaluate_thresholds(session: AsyncSession, tenant_id: str, skus: Sequence[str]) -> None:
+async def evaluate_thresholds(session: Transaction, tenant_id: str, skus: Sequence[str]) -> None:
     """Announce every threshold that ``available`` crossed since the last announcement."""
     await announce_crossings(
-        session, tenant_id, await StockRepository(session).lock_thresholds(tenant_id, skus)
+        session, tenant_id, await StockRows(session).lock_thresholds(tenant_id, skus)
     )
 
 
 async def announce_crossings(
-    session: AsyncSession, tenant_id: str, states: Sequence[ThresholdState]
+    session: Transaction, tenant_id: str, states: Sequence[ThresholdState]
 ) -> None:
     """Announce the crossings of these thresholds, which the caller has locked."""
     if not states:
         return
-    repository = StockRepository(session)
-    by_row = await repository.available_by_row(tenant_id, sorted({state.sku for state in states}))
+    rows = StockRows(session)
+    by_row = await rows.available_by_row(tenant_id, sorted({state.sku for state in states}))
     for state in states:
         available = sum(
             units
@@ -229,7 +235,7 @@ async def announce_crossings(
         low = domain.crossing(available, state.threshold, was_low=state.low)
         if low is None:
             continue
-        await repository.set_low(state.id, low=low)
+        await rows.set_low(state.id, low=low)
         event = StockLow if low else StockReplenished
         await add_event(
             session,
@@ -259,10 +265,10 @@ async def set_threshold(
     await evaluate_thresholds(session, tenant, [body.sku])
     state = next(
         state
-        for state in await repository.lock_thresholds(tenant, [body.sku])
+        for state in await StockRows(session).lock_thresholds(tenant, [body.sku])
         if state.warehouse_id == warehouse_id
     )
-    by_row = await repository.available_by_row(tenant, [body.sku])
+    by_row = await StockRows(session).available_by_row(tenant, [body.sku])
     available = sum(
         units
         for (_, row_warehouse), units in by_row.items()
