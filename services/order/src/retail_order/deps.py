@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from retail_kernel.auth import Principal, require_roles
-from retail_kernel.db import Database
 from retail_order.config import OrderSettings
 from retail_order.orders.catalog import ProductCatalog
 from retail_order.orders.service import KeyRules
@@ -39,15 +38,9 @@ async def _catalog(request: Request) -> ProductCatalog:
     return catalog
 
 
-async def _database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
 PolicyDep = Annotated[Policy, Depends(_policy)]
 KeyRulesDep = Annotated[KeyRules, Depends(_key_rules)]
 CatalogDep = Annotated[ProductCatalog, Depends(_catalog)]
-DatabaseDep = Annotated[Database, Depends(_database)]
 Customer = Annotated[Principal, Depends(require_roles("customer"))]
 Staff = Annotated[Principal, Depends(require_roles("staff", "admin"))]
 Reader = Annotated[Principal, Depends(require_roles("customer", "staff", "admin"))]

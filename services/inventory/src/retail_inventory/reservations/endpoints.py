@@ -6,7 +6,7 @@ from retail_inventory.deps import Service, SettingsDep, StaffOrService
 from retail_inventory.reservations import service
 from retail_inventory.reservations.exceptions import InsufficientStock
 from retail_inventory.reservations.schemas import ReservationRead, ReservationRef, ReserveRequest
-from retail_kernel.db import DriverTransactionDep, SessionDep
+from retail_kernel.db import DatabaseDep, SessionDep
 from retail_kernel.openapi import problem_responses
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["reservations"])
@@ -15,15 +15,16 @@ router = APIRouter(prefix="/api/v1/inventory", tags=["reservations"])
 @router.post("/reserve", status_code=status.HTTP_201_CREATED, responses=problem_responses(403, 409))
 async def reserve(
     body: ReserveRequest,
-    session: DriverTransactionDep,
+    database: DatabaseDep,
     caller: Service,
     settings: SettingsDep,
     response: Response,
 ) -> ReservationRead:
     """Hold stock for an order, every line or none; 409 lists the short lines (service)."""
-    outcome = await service.reserve(
-        session, caller.tenant_id, caller.subject, body, settings.reservation_ttl_seconds
-    )
+    async with database.driver_transaction() as transaction:
+        outcome = await service.reserve(
+            transaction, caller.tenant_id, caller.subject, body, settings.reservation_ttl_seconds
+        )
     answer = outcome.reservation
     if answer.status == "FAILED":
         raise InsufficientStock(answer.short_lines or [])
@@ -32,11 +33,10 @@ async def reserve(
 
 
 @router.post("/release", responses=problem_responses(403, 404, 409))
-async def release(
-    body: ReservationRef, session: DriverTransactionDep, caller: Service
-) -> ReservationRead:
+async def release(body: ReservationRef, database: DatabaseDep, caller: Service) -> ReservationRead:
     """Give a reservation's stock back; repeating it changes nothing (service)."""
-    outcome = await service.release(session, caller.tenant_id, body.reservation_id)
+    async with database.driver_transaction() as transaction:
+        outcome = await service.release(transaction, caller.tenant_id, body.reservation_id)
     return outcome.reservation
 
 

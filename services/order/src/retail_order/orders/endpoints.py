@@ -5,13 +5,12 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from retail_contracts.order import OrderStatus
-from retail_kernel.db import SessionDep
+from retail_kernel.db import DatabaseDep, SessionDep
 from retail_kernel.openapi import problem_responses
 from retail_kernel.pagination import MAX_LIMIT
 from retail_order.deps import (
     CatalogDep,
     Customer,
-    DatabaseDep,
     KeyRulesDep,
     PolicyDep,
     Reader,
