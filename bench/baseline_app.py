@@ -1,8 +1,11 @@
-"""Baselines served the same way as a service: a bare endpoint, and a raw-asyncpg read."""
+"""Baselines served the same way as a service: a bare endpoint, raw-asyncpg reads and writes."""
 
+import json
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -112,3 +115,87 @@ async def raw_release(body: dict[str, Any]) -> dict[str, str]:
                 RAW_RELEASE_STOCK, line["sku"], line["warehouse_id"], line["qty"]
             )
     return {"reservation_id": body["reservation_id"]}
+
+
+def _service_statements() -> tuple[str, str, str, str]:
+    """The Inventory service's own reservation statements, rendered for a bare pool."""
+    from retail_inventory.reservations import repository  # noqa: PLC0415
+    from retail_kernel.outbox import _insert_and_notify  # noqa: PLC0415
+
+    event = _insert_and_notify("outbox", 1)
+    return (
+        repository._CLAIM_AND_LOCK,
+        repository._hold_sql(event),
+        repository._LOCK_WITH_LINES,
+        repository._let_go_sql(event),
+    )
+
+
+CLAIM_AND_LOCK, HOLD, LOCK_WITH_LINES, LET_GO = _service_statements()
+
+
+def _event(event_type: str, reservation_id: str) -> tuple[Any, ...]:
+    """An outbox row's arguments, the envelope written by hand."""
+    event_id = uuid.uuid4()
+    envelope = {
+        "specversion": "1.0",
+        "id": str(event_id),
+        "source": "retail/inventory",
+        "type": event_type,
+        "subject": reservation_id,
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "tenantid": "default",
+        "data": {"reservation_id": reservation_id, "order_id": reservation_id},
+    }
+    return event_id, "retail.inventory.events", reservation_id, event_type, json.dumps(envelope)
+
+
+@app.post("/same/reserve")
+async def same_reserve(body: dict[str, Any]) -> dict[str, str]:
+    """The service's reserve statements, one warehouse, no framework around them."""
+    line, rid = body["lines"][0], body["reservation_id"]
+    requested = json.dumps([line])
+    async with app.state.pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(
+            CLAIM_AND_LOCK,
+            UUID(rid),
+            "default",
+            UUID(rid),
+            "HELD",
+            requested,
+            "baseline",
+            900.0,
+            [line["sku"]],
+        )
+        free = [row for row in rows if row["on_hand"] - row["reserved"] >= line["qty"]]
+        if not free:
+            raise HTTPException(409)
+        await connection.fetch(
+            HOLD,
+            *_event("retail.inventory.reserved.v1", rid),
+            UUID(rid),
+            "default",
+            [line["sku"]],
+            [free[0]["warehouse_id"]],
+            [line["qty"]],
+            rows[0]["expires_at"],
+        )
+    return {"reservation_id": rid}
+
+
+@app.post("/same/release")
+async def same_release(body: dict[str, Any]) -> dict[str, str]:
+    """The service's release statements, no framework around them."""
+    rid = body["reservation_id"]
+    async with app.state.pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(LOCK_WITH_LINES, UUID(rid))
+        if rows and rows[0]["status"] == "HELD":
+            await connection.fetch(
+                LET_GO,
+                *_event("retail.inventory.released.v1", rid),
+                UUID(rid),
+                "default",
+                "RELEASED",
+            )
+    return {"reservation_id": rid}
