@@ -120,9 +120,9 @@ async def raw_release(body: dict[str, Any]) -> dict[str, str]:
 def _service_statements() -> tuple[str, str, str, str]:
     """The Inventory service's own reservation statements, rendered for a bare pool."""
     from retail_inventory.reservations import repository  # noqa: PLC0415
-    from retail_kernel.outbox import _insert_and_notify  # noqa: PLC0415
+    from retail_kernel.outbox import _insert  # noqa: PLC0415
 
-    event = _insert_and_notify("outbox", 1)
+    event = _insert("outbox", 1, notify=False)
     return (
         repository._CLAIM_AND_LOCK,
         repository._hold_sql(event),

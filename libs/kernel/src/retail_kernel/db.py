@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, cast
 
@@ -76,7 +76,7 @@ class Database:
             max_overflow=pool_size,
             connect_args={"server_settings": self.server_settings},
         )
-        self.info = {"retail.outbox": outbox_model, "retail.source": source}
+        self.info = {"retail.outbox": outbox_model, "retail.source": source, "retail.database": url}
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, info=self.info)
         self._driver_pool: asyncpg.Pool | None = None
         self._driver_pool_made = asyncio.Lock()
@@ -93,6 +93,7 @@ class Database:
             except RetailError as exc:
                 if exc.commit_transaction:
                     await session.commit()
+                    _committed(session.info)
                 else:
                     await session.rollback()
                 raise
@@ -101,6 +102,7 @@ class Database:
                 raise
             else:
                 await session.commit()
+                _committed(session.info)
 
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator["DriverTransaction"]:
@@ -111,11 +113,13 @@ class Database:
         async with pool.acquire() as connection:
             transaction = connection.transaction()
             await transaction.start()
+            driver = DriverTransaction(connection, dict(self.info))
             try:
-                yield DriverTransaction(connection, self.info)
+                yield driver
             except RetailError as exc:
                 if exc.commit_transaction:
                     await transaction.commit()
+                    _committed(driver.info)
                 else:
                     await transaction.rollback()
                 raise
@@ -124,6 +128,7 @@ class Database:
                 raise
             else:
                 await transaction.commit()
+                _committed(driver.info)
 
     async def _pool(self) -> asyncpg.Pool:
         """The asyncpg pool, made on first use (most services never need it)."""
@@ -145,6 +150,22 @@ class Database:
         await self.engine.dispose()
 
 
+def after_commit(transaction: "Transaction", callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the transaction (a ``Database.transaction`` or
+    ``driver_transaction``) has committed; never if it rolls back."""
+    callbacks: list[Callable[[], None]] = transaction.info.setdefault(_AFTER_COMMIT, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
+
+
+def _committed(info: dict[str, Any]) -> None:
+    for callback in info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
+_AFTER_COMMIT = "retail.after_commit"
+
+
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Nothing to undo when a connection goes back to the pool (asyncpg itself rolls back a
     transaction left open): ``driver_transaction`` is the pool's only user, and what it does is
@@ -161,9 +182,9 @@ async def _json_as_text(connection: asyncpg.Connection) -> None:
 
 
 class DriverTransaction:
-    """An open transaction on an asyncpg connection (``Database.driver_transaction``). It carries
-    a session's ``info`` (outbox model, source), so the code that takes a ``Transaction`` (the
-    outbox, ``driver_connection``) works the same on either."""
+    """An open transaction on an asyncpg connection (``Database.driver_transaction``). Its
+    ``info`` is a session's (outbox model, source, after-commit callbacks), so the code that
+    takes a ``Transaction`` (the outbox, ``driver_connection``) works the same on either."""
 
     def __init__(self, connection: asyncpg.Connection, info: dict[str, Any]) -> None:
         self.connection = connection
