@@ -1,9 +1,10 @@
 """The transactional outbox: ``add_event`` writes in the caller's transaction; the relay publishes.
 
-The relay wakes on ``NOTIFY`` (sent by ``add_event``, delivered only if the transaction commits),
-polls as a fallback, publishes in ``seq`` order under a transaction-scoped advisory lock so that
-several replicas never interleave or double-publish a batch, and keeps published rows for
-``outbox_retention_hours`` so ``retail events replay`` can republish them.
+The relay is woken when a transaction of its own process that wrote events commits; writers
+without a relay beside them send ``NOTIFY`` (delivered only if the transaction commits), which
+it listens for; it polls as a fallback. It publishes in ``seq`` order under a transaction-scoped
+advisory lock so that several replicas never interleave or double-publish a batch, and keeps
+published rows for ``outbox_retention_hours`` so ``retail events replay`` can republish them.
 """
 
 import asyncio
