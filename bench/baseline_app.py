@@ -14,10 +14,20 @@ from fastapi import FastAPI, HTTPException
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to reset: every use is one transaction (asyncpg rolls back one left open)."""
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     dsn = os.environ.get("BASELINE_DSN")
-    app.state.pool = await asyncpg.create_pool(dsn, min_size=5, max_size=10) if dsn else None
+    # Like the services' own asyncpg pool (``Database.driver_transaction``), no reset query when
+    # a connection goes back: the comparison is of the code, not of a pool setting.
+    app.state.pool = (
+        await asyncpg.create_pool(dsn, min_size=5, max_size=10, reset=_keep_session)
+        if dsn
+        else None
+    )
     yield
     if app.state.pool is not None:
         await app.state.pool.close()
