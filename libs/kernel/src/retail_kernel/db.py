@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, cast
 
@@ -87,22 +87,11 @@ class Database:
 
         A ``RetailError`` with ``commit_transaction`` still commits: the failure is the state.
         """
-        async with self.sessionmaker() as session:
-            try:
-                yield session
-            except RetailError as exc:
-                if exc.commit_transaction:
-                    await session.commit()
-                    _committed(session.info)
-                else:
-                    await session.rollback()
-                raise
-            except BaseException:
-                await session.rollback()
-                raise
-            else:
-                await session.commit()
-                _committed(session.info)
+        async with (
+            self.sessionmaker() as session,
+            _settled(session.commit, session.rollback, session.info),
+        ):
+            yield session
 
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator["DriverTransaction"]:
@@ -114,21 +103,8 @@ class Database:
             transaction = connection.transaction()
             await transaction.start()
             driver = DriverTransaction(connection, dict(self.info))
-            try:
+            async with _settled(transaction.commit, transaction.rollback, driver.info):
                 yield driver
-            except RetailError as exc:
-                if exc.commit_transaction:
-                    await transaction.commit()
-                    _committed(driver.info)
-                else:
-                    await transaction.rollback()
-                raise
-            except BaseException:
-                await transaction.rollback()
-                raise
-            else:
-                await transaction.commit()
-                _committed(driver.info)
 
     async def _pool(self) -> asyncpg.Pool:
         """The asyncpg pool, made on first use (most services never need it)."""
@@ -148,6 +124,30 @@ class Database:
         if self._driver_pool is not None:
             await self._driver_pool.close()
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _settled(
+    commit: Callable[[], Awaitable[None]],
+    rollback: Callable[[], Awaitable[None]],
+    info: dict[str, Any],
+) -> AsyncIterator[None]:
+    """Commit when the block succeeds (then the after-commit callbacks run), roll back when it
+    raises; a ``RetailError`` with ``commit_transaction`` still commits."""
+    try:
+        yield
+    except RetailError as exc:
+        if not exc.commit_transaction:
+            await rollback()
+            raise
+        await commit()
+        _committed(info)
+        raise
+    except BaseException:
+        await rollback()
+        raise
+    await commit()
+    _committed(info)
 
 
 def after_commit(transaction: "Transaction", callback: Callable[[], None]) -> None:
