@@ -1,7 +1,6 @@
 """Plain factories for the gateway tests, and the probe upstream."""
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,8 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from retail_gateway.config import GatewaySettings
 from retail_kernel.testing.settings import settings_for_tests
-from retail_user.tokens import service as tokens
-from user_factories import IdentityProvider
+from user_factories import IdentityProvider, sign_with_service_key, token_claims
 
 BIG = 5 * 1024 * 1024
 
@@ -95,23 +93,7 @@ def create_probe(name: str, state: ProbeState) -> FastAPI:
 
 async def forged_token(identity: IdentityProvider, **overrides: Any) -> str:
     """A token signed with the User service's real key, with claims of the test's choosing."""
-    now = int(time.time())
-    claims = {
-        "iss": "retail-user",
-        "aud": "retail",
-        "sub": "00000000-0000-0000-0000-000000000001",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-        "jti": "forged",
-        "roles": ["admin"],
-        "tid": "default",
-        **overrides,
-    }
-    app = identity.app
-    async with app.state.database.transaction() as session:
-        key = await tokens.signing_key(session, app.state.cipher)
-    return str(app.state.cipher.sign(key, {k: v for k, v in claims.items() if v is not None}))
+    return await sign_with_service_key(identity.app, token_claims(**overrides))
 
 
 def unverified(token: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Plain async factories for the User service tests."""
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from retail_user.accounts import service as accounts
 from retail_user.accounts.schemas import UserCreate
 from retail_user.config import UserSettings
 from retail_user.main import create_app
+from retail_user.tokens import service as tokens
 
 PASSWORD = "correct horse battery"
 T = TypeVar("T")
@@ -49,6 +51,32 @@ async def login(
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def token_claims(**overrides: Any) -> dict[str, Any]:
+    """An admin's access-token claims, valid for ten minutes; an override of ``None`` leaves
+    that claim out."""
+    now = int(time.time())
+    claims = {
+        "iss": "retail-user",
+        "aud": "retail",
+        "sub": "00000000-0000-0000-0000-000000000001",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": "forged",
+        "roles": ["admin"],
+        "tid": "default",
+        **overrides,
+    }
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+async def sign_with_service_key(app: FastAPI, claims: dict[str, Any]) -> str:
+    """``claims`` signed with the User service's real signing key."""
+    async with app.state.database.transaction() as session:
+        key = await tokens.signing_key(session, app.state.cipher)
+    return str(app.state.cipher.sign(key, claims))
 
 
 def bearer(token: str) -> dict[str, str]:

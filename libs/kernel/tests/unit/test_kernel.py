@@ -117,8 +117,9 @@ class TestVerifiedTokens:
         token = pyjwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k1", "typ": "at+jwt"})
         return TokenVerifier(Source(), issuer="i", audience="a"), token, fetches
 
-    async def test_a_token_is_verified_once_and_then_served_from_memory(self) -> None:
-        verifier, token, fetches = self._setup()
+    @staticmethod
+    def _count_verifications(verifier: Any) -> list[str]:
+        """The tokens the verifier checks the signature of from now on."""
         calls: list[str] = []
         real = verifier._verify
 
@@ -127,6 +128,11 @@ class TestVerifiedTokens:
             return await real(candidate)
 
         verifier._verify = counted
+        return calls
+
+    async def test_a_token_is_verified_once_and_then_served_from_memory(self) -> None:
+        verifier, token, fetches = self._setup()
+        calls = self._count_verifications(verifier)
         first = await verifier.verify(token)
         second = await verifier.verify(token)
         assert first == second and first.subject == "s"
@@ -136,14 +142,7 @@ class TestVerifiedTokens:
         verifier, token, _ = self._setup()
         await verifier.verify(token)
         verifier.clock = lambda: time.time() + 3600
-        calls: list[str] = []
-        real = verifier._verify
-
-        async def counted(candidate: str) -> Any:
-            calls.append(candidate)
-            return await real(candidate)
-
-        verifier._verify = counted
+        calls = self._count_verifications(verifier)
         await verifier.verify(token)  # still valid by the real clock: verified again
         assert calls == [token]
 

@@ -92,25 +92,27 @@ def forwardable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The inbound headers that may go upstream: no hop-by-hop ones (nor those ``Connection``
     names), no identity a client claims, no Host (the upstream's own), no length (the body is
     sent whole), and no forwarding or correlation headers (the gateway sets its own)."""
-    pairs = [(name.lower(), value) for name, value in headers]
-    named = {
-        token.strip().lower()
-        for name, value in pairs
-        if name == "connection"
-        for token in value.split(",")
-    }
-    dropped = HOP_BY_HOP | named | {"host", "content-length", "x-correlation-id"}
     return [
         (name, value)
-        for name, value in pairs
-        if name not in dropped
-        and not name.startswith(IDENTITY)
-        and not name.startswith("x-forwarded-")
+        for name, value in _end_to_end(headers, NOT_FORWARDED)
+        if not name.startswith(IDENTITY) and not name.startswith("x-forwarded-")
     ]
 
 
 def returnable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The upstream's response headers that go back to the client."""
+    return _end_to_end(headers, NOT_RETURNED)
+
+
+NOT_FORWARDED = frozenset({"host", "content-length", "x-correlation-id"})
+NOT_RETURNED = frozenset({"x-correlation-id", "server", "date"})
+
+
+def _end_to_end(
+    headers: Iterable[tuple[str, str]], dropped: frozenset[str]
+) -> list[tuple[str, str]]:
+    """The headers, lower-cased, without hop-by-hop ones (and those ``Connection`` names) and
+    without ``dropped``."""
     pairs = [(name.lower(), value) for name, value in headers]
     named = {
         token.strip().lower()
@@ -118,8 +120,8 @@ def returnable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         if name == "connection"
         for token in value.split(",")
     }
-    dropped = HOP_BY_HOP | named | {"x-correlation-id", "server", "date"}
-    return [(name, value) for name, value in pairs if name not in dropped]
+    excluded = dropped | HOP_BY_HOP | named
+    return [(name, value) for name, value in pairs if name not in excluded]
 
 
 def body_limit(path: str, *, default: int, upload: int) -> int:

@@ -12,30 +12,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from retail_user.tokens import service as tokens
-from user_factories import PASSWORD, bearer, login, register
-
-
-def _claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims = {
-        "iss": "retail-user",
-        "aud": "retail",
-        "sub": "00000000-0000-0000-0000-000000000001",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-        "jti": "x",
-        "roles": ["admin"],
-        "tid": "default",
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not None}
-
-
-async def _sign_with_service_key(app: FastAPI, claims: dict[str, Any]) -> str:
-    async with app.state.database.transaction() as session:
-        key = await tokens.signing_key(session, app.state.cipher)
-    return str(app.state.cipher.sign(key, claims))
+from user_factories import (
+    PASSWORD,
+    bearer,
+    login,
+    register,
+    sign_with_service_key,
+    token_claims,
+)
 
 
 def _b64(data: bytes) -> str:
@@ -51,7 +35,7 @@ class TestJwtAttacks:
         good = (await login(client, (await register(client))["username"]))["access_token"]
         kid = jwt.get_unverified_header(good)["kid"]
         header = _b64(json.dumps({"alg": "none", "typ": "at+jwt", "kid": kid}).encode())
-        token = f"{header}.{_b64(json.dumps(_claims()).encode())}."
+        token = f"{header}.{_b64(json.dumps(token_claims()).encode())}."
         assert await _profile_status(client, token) == 401
 
     async def test_hs256_signed_with_the_public_key_is_refused(
@@ -59,7 +43,7 @@ class TestJwtAttacks:
     ) -> None:
         jwks = (await client.get("/.well-known/jwks.json")).json()["keys"][0]
         forged = jwt.api_jws.PyJWS().encode(
-            json.dumps(_claims()).encode(),
+            json.dumps(token_claims()).encode(),
             key=jwks["x"].encode(),
             algorithm="HS256",
             headers={"kid": jwks["kid"], "typ": "at+jwt"},
@@ -71,7 +55,7 @@ class TestJwtAttacks:
     ) -> None:
         kid = (await client.get("/.well-known/jwks.json")).json()["keys"][0]["kid"]
         forged = jwt.encode(
-            _claims(),
+            token_claims(),
             Ed25519PrivateKey.generate(),
             algorithm="EdDSA",
             headers={"kid": kid, "typ": "at+jwt"},
@@ -99,7 +83,7 @@ class TestJwtAttacks:
         user = await register(client)
         # Times are taken when the test runs, not when it is collected.
         overrides = defect(int(time.time()))
-        token = await _sign_with_service_key(app, _claims(sub=user["id"], **overrides))
+        token = await sign_with_service_key(app, token_claims(sub=user["id"], **overrides))
         assert await _profile_status(client, token) == 401
 
     async def test_the_same_token_with_good_claims_is_accepted(
@@ -107,12 +91,12 @@ class TestJwtAttacks:
     ) -> None:
         """Control for the cases above: only the defect makes them fail."""
         user = await register(client)
-        token = await _sign_with_service_key(app, _claims(sub=user["id"], roles=["customer"]))
+        token = await sign_with_service_key(app, token_claims(sub=user["id"], roles=["customer"]))
         assert await _profile_status(client, token) == 200
 
     async def test_unknown_kid_is_refused(self, app: FastAPI, client: httpx.AsyncClient) -> None:
         user = await register(client)
-        good = await _sign_with_service_key(app, _claims(sub=user["id"]))
+        good = await sign_with_service_key(app, token_claims(sub=user["id"]))
         header, payload, signature = good.split(".")
         fields = json.loads(base64.urlsafe_b64decode(header + "=="))
         fields["kid"] = "no-such-key"
@@ -135,7 +119,7 @@ class TestLogin:
         assert tokens_["token_type"] == "bearer"
         assert tokens_["expires_in"] == 900
 
-    async def test_access_token_carries_the_claims(self, client: httpx.AsyncClient) -> None:
+    async def test_access_token_carries_thetoken_claims(self, client: httpx.AsyncClient) -> None:
         user = await register(client, "kate")
         token = (await login(client, "kate"))["access_token"]
         header = jwt.get_unverified_header(token)
