@@ -25,14 +25,13 @@ from retail_kernel.auth import HttpKeySource, KeySource, TokenVerifier
 from retail_kernel.consumer import ConsumerRunner, ConsumerSpec, RecordConsumerSpec
 from retail_kernel.db import Database, session_settings
 from retail_kernel.errors import install_error_handlers, problem_response
-from retail_kernel.http import BodySizeLimitMiddleware, RequestContextMiddleware
+from retail_kernel.http import RequestMiddleware
 from retail_kernel.kafka import make_producer
 from retail_kernel.logging import configure_logging
-from retail_kernel.metrics import MetricsMiddleware
 from retail_kernel.openapi import install_problem_openapi, problem_responses
 from retail_kernel.outbox import OutboxRelay
 from retail_kernel.settings import BaseServiceSettings
-from retail_kernel.tracing import FASTAPI_TELEMETRY, configure_tracing
+from retail_kernel.tracing import configure_tracing, fastapi_telemetry
 
 log = structlog.get_logger("retail.app")
 SHUTDOWN_SECONDS = 10.0
@@ -151,18 +150,22 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=spec.tags or None,
-        telemetry=FASTAPI_TELEMETRY,
+        telemetry=fastapi_telemetry(settings.otlp_endpoint),
     )
     install_error_handlers(app)
     install_problem_openapi(app)
     app.add_middleware(
-        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=spec.body_limits
+        RequestMiddleware,
+        service=settings.service_name,
+        max_bytes=settings.max_body_bytes,
+        overrides=spec.body_limits,
+        trace_context=settings.otlp_endpoint is None,
     )
-    app.add_middleware(MetricsMiddleware, service=settings.service_name)
-    app.add_middleware(RequestContextMiddleware)
-    app.include_router(_operations_router())
+    # Routes are matched in order, one by one: the service's own (the first router its
+    # hottest) before the operators' endpoints.
     for router in spec.routers:
         app.include_router(router)
+    app.include_router(_operations_router())
     return app
 
 

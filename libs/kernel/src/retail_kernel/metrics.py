@@ -1,9 +1,7 @@
-"""Prometheus metrics: HTTP requests by route template, plus the kernel's messaging gauges."""
-
-import time
+"""Prometheus metrics: HTTP requests by route template (counted by ``http.RequestMiddleware``),
+plus the kernel's messaging gauges."""
 
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
     "retail_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
@@ -24,38 +22,3 @@ CONSUMER_MESSAGES = Counter(
 CONSUMER_LAG = Gauge(
     "retail_consumer_lag", "Records behind the partition end", ["consumer", "topic"]
 )
-
-
-class MetricsMiddleware:
-    """Counts and times requests by route *template* (``/users/{id}``), never by raw path."""
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = _route_template(scope)
-            method = scope["method"]
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - start)
-
-
-def _route_template(scope: Scope) -> str:
-    # Starlette records the matched route in the scope; anything unrouted (404, a 413 from the
-    # body limit) is one label, so random paths cannot explode the metric's cardinality.
-    return str(getattr(scope.get("route"), "path", "unmatched"))

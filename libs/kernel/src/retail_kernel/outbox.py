@@ -3,7 +3,8 @@
 The relay is woken when a transaction of its own process that wrote events commits; writers
 without a relay beside them send ``NOTIFY`` (delivered only if the transaction commits), which
 it listens for; it polls as a fallback. It publishes in ``seq`` order under a transaction-scoped
-advisory lock so that several replicas never interleave or double-publish a batch, and keeps
+advisory lock so that several replicas never interleave or double-publish a batch: a batch is
+marked published, sent, and only then committed (a failed send rolls the mark back). It keeps
 published rows for ``outbox_retention_hours`` so ``retail events replay`` can republish them.
 """
 
@@ -23,7 +24,6 @@ import structlog
 import uuid_utils.compat as uuid_utils
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate
-from sqlalchemy import delete, func, select
 
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_kernel.context import causation_id, correlation_id
@@ -161,12 +161,14 @@ _RECORD_COLUMNS = "id, topic, key, envelope::text, envelope->>'type', envelope->
 
 
 @functools.cache
-def _pending_sql(table: str) -> str:
-    """The next batch in ``seq`` order, only for the holder of the relay's advisory lock."""
+def _claim_batch_sql(table: str) -> str:
+    """Mark the next batch published, for the holder of the relay's advisory lock, and return
+    it (``seq`` first); the caller sends it before the transaction commits, and a failed send
+    rolls the mark back."""
     return (
-        f"SELECT {_RECORD_COLUMNS} FROM {table} "  # noqa: S608 - the model's own table name
-        "WHERE published_at IS NULL AND pg_try_advisory_xact_lock($1) "
-        "ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED"
+        f"UPDATE {table} SET published_at = now() WHERE id IN ("  # noqa: S608 - the model's own table name
+        f"SELECT id FROM {table} WHERE published_at IS NULL AND pg_try_advisory_xact_lock($1) "
+        f"ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING seq, {_RECORD_COLUMNS}"
     )
 
 
@@ -178,9 +180,9 @@ def _replay_sql(table: str) -> str:
     )
 
 
-async def send_rows(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:
-    """Send outbox rows (``_RECORD_COLUMNS``) and wait until the broker acknowledged every one
-    (acks=all)."""
+async def send_rows(producer: AIOKafkaProducer, rows: Sequence[Sequence[Any]]) -> None:
+    """Send outbox rows (``_RECORD_COLUMNS``, then anything) and wait until the broker
+    acknowledged every one (acks=all)."""
     futures = [
         await producer.send(
             topic,
@@ -198,7 +200,11 @@ async def send_rows(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) 
 
 
 class OutboxRelay:
-    """Publishes outbox rows to Kafka. Run one per process; any number of replicas may run."""
+    """Publishes outbox rows to Kafka. Run one per process; any number of replicas may run.
+
+    It works on one connection of its own, the one it listens on: a batch is one short
+    transaction there (claim and mark, send, commit), taking nothing from the service's pools.
+    """
 
     def __init__(
         self,
@@ -218,12 +224,12 @@ class OutboxRelay:
         self.retention = retention
         self._wakeup = asyncio.Event()
         self._lock_key = zlib.crc32(f"outbox:{database.url}".encode())
-        self._listener: asyncpg.Connection | None = None
+        self._connection: asyncpg.Connection | None = None
         self._counted_at = -BACKLOG_COUNT_SECONDS
 
     async def run(self) -> None:
         """Publish until cancelled; survives broker and database outages by retrying."""
-        await self._listen()
+        await self._connect()
         local = _local_relays.setdefault((self.database.url, self.model.__tablename__), [])
         local.append(self)
         last_purge = datetime.min.replace(tzinfo=UTC)
@@ -243,12 +249,12 @@ class OutboxRelay:
                     log.exception("outbox relay failed; retrying", backoff=backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
-                    await self._listen()
+                    await self._connect()
                     continue
                 await self._wait()
         finally:
             local.remove(self)
-            await self._unlisten()
+            await self._disconnect()
 
     async def _wait(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -261,20 +267,22 @@ class OutboxRelay:
                 await asyncio.sleep(COALESCE_SECONDS)
         self._wakeup.clear()
 
-    async def _listen(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
+    async def _connect(self) -> None:
+        if self._connection is not None and not self._connection.is_closed():
             return
         try:
-            self._listener = await asyncpg.connect(asyncpg_dsn(self.database.url))
-            await self._listener.add_listener(NOTIFY_CHANNEL, self._notified)
+            self._connection = await asyncpg.connect(
+                asyncpg_dsn(self.database.url), server_settings=self.database.server_settings
+            )
+            await self._connection.add_listener(NOTIFY_CHANNEL, self._notified)
         except (OSError, asyncpg.PostgresError):
-            log.warning("outbox relay cannot LISTEN; polling only until it can")
-            self._listener = None
+            log.warning("outbox relay cannot reach its database; retrying")
+            await self._disconnect()
 
-    async def _unlisten(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            await self._listener.close()
-        self._listener = None
+    async def _disconnect(self) -> None:
+        if self._connection is not None and not self._connection.is_closed():
+            await self._connection.close()
+        self._connection = None
 
     def _notified(self, *_: object) -> None:
         self._wakeup.set()
@@ -286,36 +294,35 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to ``batch_size`` pending rows; returns how many were published."""
         table = self.model.__tablename__
-        async with self.database.transaction() as session:
-            if time.monotonic() - self._counted_at > BACKLOG_COUNT_SECONDS:
-                pending = await session.scalar(
-                    select(func.count()).where(self.model.published_at.is_(None))
-                )
-                OUTBOX_BACKLOG.set(pending or 0)
-                self._counted_at = time.monotonic()
-            connection = await driver_connection(session)
-            # No rows also when another replica holds the lock: it will drain the backlog.
-            rows = await connection.fetch(_pending_sql(table), self._lock_key, self.batch_size)
-            if not rows:
-                return 0
-            await send_rows(self.producer, rows)
-            await connection.execute(
-                f"UPDATE {table} SET published_at = now() WHERE id = ANY($1::uuid[])",  # noqa: S608
-                [row[0] for row in rows],
+        connection = self._connection
+        if connection is None:
+            raise ConnectionError("the outbox relay has no database connection")
+        if time.monotonic() - self._counted_at > BACKLOG_COUNT_SECONDS:
+            pending = await connection.fetchval(
+                f"SELECT count(*) FROM {table} WHERE published_at IS NULL"  # noqa: S608
             )
+            OUTBOX_BACKLOG.set(pending or 0)
+            self._counted_at = time.monotonic()
+        async with connection.transaction():
+            # No rows also when another replica holds the lock: it will drain the backlog.
+            claimed = await connection.fetch(
+                _claim_batch_sql(table), self._lock_key, self.batch_size
+            )
+            rows = sorted((tuple(row) for row in claimed), key=lambda row: row[0])
+            await send_rows(self.producer, [row[1:] for row in rows])
         OUTBOX_PUBLISHED.inc(len(rows))
         return len(rows)
 
     async def purge(self) -> int:
         """Delete published rows older than the retention period."""
-        cutoff = datetime.now(UTC) - self.retention
-        async with self.database.transaction() as session:
-            result = await session.execute(
-                delete(self.model).where(
-                    self.model.published_at.is_not(None), self.model.created_at < cutoff
-                )
-            )
-        return int(getattr(result, "rowcount", 0) or 0)
+        if self._connection is None:
+            return 0
+        status = await self._connection.execute(
+            f"DELETE FROM {self.model.__tablename__} "  # noqa: S608 - the model's own table name
+            "WHERE published_at IS NOT NULL AND created_at < $1",
+            datetime.now(UTC) - self.retention,
+        )
+        return int(status.rsplit(" ", 1)[-1])
 
 
 async def replay(

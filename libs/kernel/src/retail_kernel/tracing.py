@@ -1,9 +1,11 @@
 """OpenTelemetry: one SDK tracer provider per process.
 
-FastAPI's native telemetry opens the server span (extracting W3C ``traceparent``); the kernel adds
-spans for consumed records and carries ``traceparent`` in outbox events and Kafka headers. With
-no OTLP endpoint nothing is recorded (always-off sampler), but trace context still propagates:
-a caller's trace id reaches the events and logs this service produces.
+With an OTLP endpoint, FastAPI's native telemetry opens the server span (extracting W3C
+``traceparent``); the kernel adds spans for consumed records and carries ``traceparent`` in outbox
+events and Kafka headers. With no endpoint nothing is recorded (always-off sampler) and FastAPI
+opens no span, but trace context still propagates: the kernel's request middleware makes the
+caller's ``traceparent`` current, so its trace id reaches the events and logs this service
+produces.
 """
 
 from fastapi.telemetry import TelemetryConfig
@@ -15,9 +17,18 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRat
 
 _configured = False
 
-# FastAPI's own telemetry: the request span only. Metrics come from prometheus-client and
-# error logs from structlog, so FastAPI's copies of both are off.
-FASTAPI_TELEMETRY: TelemetryConfig = {"metrics": False, "logs": False, "operation_spans": False}
+
+def fastapi_telemetry(otlp_endpoint: str | None) -> TelemetryConfig:
+    """FastAPI's own telemetry: the request span only, and only when spans are exported.
+    Metrics come from prometheus-client and error logs from structlog, so FastAPI's copies of
+    both are off. With nothing to export, its span would only carry the caller's trace context
+    (at a measurable cost per request): the kernel's request middleware does that instead."""
+    return {
+        "tracing": otlp_endpoint is not None,
+        "metrics": False,
+        "logs": False,
+        "operation_spans": False,
+    }
 
 
 def configure_tracing(service: str, otlp_endpoint: str | None, *, ratio: float = 1.0) -> None:

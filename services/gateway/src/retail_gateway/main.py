@@ -23,7 +23,7 @@ from retail_gateway.docs import AggregatedDocs
 from retail_gateway.proxy import Proxy, Resources
 from retail_kernel.auth import HttpKeySource, TokenVerifier
 from retail_kernel.errors import install_error_handlers, problem_response
-from retail_kernel.http import RequestContextMiddleware
+from retail_kernel.http import RequestMiddleware
 from retail_kernel.logging import configure_logging
 from retail_kernel.ratelimit import RateLimiter
 
@@ -85,7 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         openapi_url=None,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestMiddleware, service="gateway", max_bytes=settings.max_body_bytes)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
