@@ -94,16 +94,22 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def driver_transaction(self) -> AsyncIterator["DriverTransaction"]:
+    async def driver_transaction(self, *, begin: bool = True) -> AsyncIterator["DriverTransaction"]:
         """A transaction on a connection of the service's asyncpg pool, with the commit and
         rollback rules of ``transaction``; for hot paths whose statements all go to asyncpg,
-        where building and closing an ORM session would cost more than their SQL."""
+        where building and closing an ORM session would cost more than their SQL.
+
+        With ``begin=False`` no transaction is open until ``begin(transaction)``: until then
+        every statement commits on its own. For a path whose usual work is one statement
+        (atomic by itself) and that needs a transaction only when that statement could not do
+        it: the usual case then saves the BEGIN and COMMIT round trips.
+        """
         pool = await self._pool()
         async with pool.acquire() as connection:
-            transaction = connection.transaction()
-            await transaction.start()
             driver = DriverTransaction(connection, dict(self.info))
-            async with _settled(transaction.commit, transaction.rollback, driver.info):
+            if begin:
+                await driver.begin()
+            async with _settled(driver.commit, driver.rollback, driver.info):
                 yield driver
 
     async def _pool(self) -> asyncpg.Pool:
@@ -182,13 +188,40 @@ async def _json_as_text(connection: asyncpg.Connection) -> None:
 
 
 class DriverTransaction:
-    """An open transaction on an asyncpg connection (``Database.driver_transaction``). Its
-    ``info`` is a session's (outbox model, source, after-commit callbacks), so the code that
-    takes a ``Transaction`` (the outbox, ``driver_connection``) works the same on either."""
+    """A connection of the service's asyncpg pool and its transaction
+    (``Database.driver_transaction``). Its ``info`` is a session's (outbox model, source,
+    after-commit callbacks), so the code that takes a ``Transaction`` (the outbox,
+    ``driver_connection``) works the same on either."""
 
     def __init__(self, connection: asyncpg.Connection, info: dict[str, Any]) -> None:
         self.connection = connection
         self.info = info
+        self._transaction: Any = None  # asyncpg's Transaction, once begun
+
+    async def begin(self) -> None:
+        """Open the transaction unless it is open; what ran before it is committed."""
+        if self._transaction is None:
+            self._transaction = self.connection.transaction()
+            await self._transaction.start()
+
+    async def commit(self) -> None:
+        if self._transaction is not None:
+            await self._transaction.commit()
+
+    async def rollback(self) -> None:
+        if self._transaction is not None:
+            await self._transaction.rollback()
+        else:
+            # Every statement committed on its own: what they announced is due.
+            _committed(self.info)
+
+
+async def begin(transaction: "Transaction") -> None:
+    """Make sure ``transaction`` has a database transaction open: one from
+    ``driver_transaction(begin=False)`` gets it now (its earlier statements are committed
+    already); an ORM session is always in one."""
+    if isinstance(transaction, DriverTransaction):
+        await transaction.begin()
 
 
 # What hot-path code takes: an ORM session, or a bare transaction on the driver.

@@ -69,12 +69,18 @@ def build_event(
 
 
 @functools.cache
-def _insert(table: str, first: int, *, notify: bool) -> str:
-    """The outbox row, placeholders from ``$first``; with ``notify``, also a NOTIFY that relays
-    in other processes receive if the transaction commits (PostgreSQL folds a transaction's
-    identical notifications into one)."""
+def _insert(table: str, first: int, *, notify: bool, condition: str | None = None) -> str:
+    """The outbox row, placeholders from ``$first``, written only when ``condition`` (an SQL
+    expression) holds if one is given; with ``notify``, also a NOTIFY that relays in other
+    processes receive if the transaction commits (PostgreSQL folds a transaction's identical
+    notifications into one)."""
     places = ", ".join(f"${first + offset}" for offset in range(5))
-    sql = f"INSERT INTO {table} (id, topic, key, event_type, envelope) VALUES ({places})"  # noqa: S608 - the model's own table name
+    columns = f"INSERT INTO {table} (id, topic, key, event_type, envelope)"
+    sql = (
+        f"{columns} VALUES ({places})"
+        if condition is None
+        else f"{columns} SELECT {places} WHERE {condition}"
+    )
     return f"{sql} RETURNING pg_notify('{NOTIFY_CHANNEL}', '')" if notify else sql
 
 
@@ -98,6 +104,14 @@ class OutboxWrite:
     sql: str
     args: tuple[Any, ...]
     event: CloudEvent
+    table: str
+    first: int
+    notify: bool
+
+    def only_if(self, condition: str) -> str:
+        """``sql`` for a statement that writes the event only when ``condition`` (an SQL
+        expression over the statement's other parts) holds."""
+        return _insert(self.table, self.first, notify=self.notify, condition=condition)
 
 
 def outbox_write(
@@ -130,6 +144,9 @@ def outbox_write(
         sql=_insert(table, first, notify=not relays),
         args=(event.id, data.topic, key, event.type, event.model_dump_json(exclude_none=True)),
         event=event,
+        table=table,
+        first=first,
+        notify=not relays,
     )
 
 

@@ -203,6 +203,20 @@ class TestExpiry:
         after = (await level(client, staff, "SKU-1"))["BER-1"]
         assert (after["reserved"], after["available"]) == (3, 2)
 
+    async def test_releasing_a_lapsed_hold_gives_back_only_what_it_still_holds(
+        self, client: httpx.AsyncClient, staff: str, saga: str
+    ) -> None:
+        await stocked(client, staff, {"BER-1": {"SKU-1": 5}})
+        stale = reserve_body({"SKU-1": 4}, ttl_seconds=1)
+        await post(client, saga, "reserve", stale)
+        await asyncio.sleep(1.2)
+        # Needing the units, this reservation lets the expired line go before the sweeper does.
+        assert (await post(client, saga, "reserve", reserve_body({"SKU-1": 3}))).status_code == 201
+        released = await post(client, saga, "release", {"reservation_id": stale["reservation_id"]})
+        assert released.json()["status"] == "RELEASED"
+        after = (await level(client, staff, "SKU-1"))["BER-1"]
+        assert (after["on_hand"], after["reserved"]) == (5, 3)
+
     async def test_an_expired_reservation_cannot_be_committed(
         self, client: httpx.AsyncClient, staff: str, saga: str
     ) -> None:

@@ -212,3 +212,48 @@ class TestLowStock:
         ]
         assert [event["data"].get("available") for event in events[1:]] == [4, 9, 4]
         assert (await level(client, staff, sku))["BER-1"]["low_stock_threshold"] == 5
+
+    async def test_reservations_cross_overall_and_warehouse_thresholds_once_each(
+        self, client: httpx.AsyncClient, staff: str, saga: str, kafka_probe: Any
+    ) -> None:
+        sku = f"LOW-{uuid.uuid4().hex[:8]}"
+        for code in ("AMS-1", "BER-1"):
+            await create_warehouse(client, staff, code)
+            await receive(client, staff, sku, code, 4)
+        for body in (
+            {"sku": sku, "threshold": 6},
+            {"sku": sku, "warehouse": "BER-1", "threshold": 2},
+        ):
+            response = await client.put(
+                "/api/v1/inventory/thresholds", json=body, headers=auth(staff)
+            )
+            assert response.json()["low"] is False, response.text
+        probe = await kafka_probe(INVENTORY_EVENTS)
+
+        async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = await client.post(f"/api/v1/inventory/{path}", json=body, headers=auth(saga))
+            assert response.status_code in (200, 201), response.text
+            answer: dict[str, Any] = response.json()
+            return answer
+
+        # Ties go to the lower code, then the warehouse with more of the sku serves.
+        first = await post("reserve", reserve_body({sku: 2}))  # AMS 2, BER 4: 6 overall
+        second = await post("reserve", reserve_body({sku: 1}))  # BER 3: 5 overall, low
+        await post("reserve", reserve_body({sku: 2}))  # BER 1: low; overall stays low
+        await post("release", {"reservation_id": second["reservation_id"]})  # BER 2
+        await post("release", {"reservation_id": first["reservation_id"]})  # 6 overall
+        assert [line["warehouse"] for line in first["lines"] + second["lines"]] == [
+            "AMS-1",
+            "BER-1",
+        ]
+        events = await probe.events(count=4, timeout=20, subjects={sku})
+        events += await probe.events(timeout=LATE, subjects={sku})
+        assert [
+            (kind, event["data"].get("warehouse"), event["data"]["available"])
+            for kind, event in zip(types(events), events, strict=True)
+        ] == [
+            ("stock_low.v1", None, 5),
+            ("stock_low.v1", "BER-1", 1),
+            ("stock_replenished.v1", "BER-1", 2),
+            ("stock_replenished.v1", None, 6),
+        ]

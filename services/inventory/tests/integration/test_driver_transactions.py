@@ -1,6 +1,7 @@
 """The kernel's asyncpg hot path, on the Inventory database: statements sent to the driver commit
-and roll back with their transaction, an outbox row embedded in a statement is written and
-announced only when it commits, and the relay beside a writer is woken without a NOTIFY."""
+and roll back with their transaction (or on their own until one begins), an outbox row embedded
+in a statement is written and announced only when it commits, and the relay beside a writer is
+woken without a NOTIFY."""
 
 import asyncio
 import uuid
@@ -21,7 +22,7 @@ from retail_contracts.inventory import StockReleased
 from retail_contracts.topics import INVENTORY_EVENTS
 from retail_inventory.main import create_app
 from retail_inventory.models import Outbox
-from retail_kernel.db import Database, asyncpg_dsn, driver_connection
+from retail_kernel.db import Database, after_commit, asyncpg_dsn, begin, driver_connection
 from retail_kernel.errors import Conflict
 from retail_kernel.outbox import NOTIFY_CHANNEL, add_event, outbox_write
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
@@ -71,6 +72,35 @@ async def test_a_driver_transaction_follows_the_sessions_commit_rules(database: 
         await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "COMMITTED")
         assert await driver_connection(transaction) is transaction.connection
     assert await _codes(database) == {"REMEMBERED", "COMMITTED"}
+
+
+async def test_before_begin_each_statement_commits_on_its_own(database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with database.driver_transaction(begin=False) as transaction:
+            await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "ALONE")
+            await begin(transaction)
+            await begin(transaction)  # once open, it stays the one transaction
+            await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "TOGETHER")
+            raise RuntimeError("what ran after begin is undone")
+    async with database.driver_transaction(begin=False) as transaction:
+        await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "SINGLE")
+    assert await _codes(database) == {"ALONE", "SINGLE"}
+
+
+async def test_what_committed_on_its_own_is_announced_even_when_the_block_fails(
+    database: Database,
+) -> None:
+    announced: list[str] = []
+    with pytest.raises(RuntimeError):
+        async with database.driver_transaction(begin=False) as transaction:
+            after_commit(transaction, lambda: announced.append("statement"))
+            raise RuntimeError("after a statement that committed")
+    with pytest.raises(RuntimeError):
+        async with database.driver_transaction(begin=False) as transaction:
+            await begin(transaction)
+            after_commit(transaction, lambda: announced.append("transaction"))
+            raise RuntimeError("the transaction rolls back")
+    assert announced == ["statement"]
 
 
 async def test_an_embedded_outbox_row_is_written_and_announced_on_commit(

@@ -21,7 +21,9 @@ async def reserve(
     response: Response,
 ) -> ReservationRead:
     """Hold stock for an order, every line or none; 409 lists the short lines (service)."""
-    async with database.driver_transaction() as transaction:
+    # Usually one statement does it all (atomic by itself); the service opens a transaction
+    # when it needs several.
+    async with database.driver_transaction(begin=False) as transaction:
         outcome = await service.reserve(
             transaction, caller.tenant_id, caller.subject, body, settings.reservation_ttl_seconds
         )
@@ -35,7 +37,7 @@ async def reserve(
 @router.post("/release", responses=problem_responses(403, 404, 409))
 async def release(body: ReservationRef, database: DatabaseDep, caller: Service) -> ReservationRead:
     """Give a reservation's stock back; repeating it changes nothing (service)."""
-    async with database.driver_transaction() as transaction:
+    async with database.driver_transaction(begin=False) as transaction:
         outcome = await service.release(transaction, caller.tenant_id, body.reservation_id)
     return outcome.reservation
 

@@ -1,10 +1,12 @@
 """Every query over reservations and their lines (see ``stock.repository`` for lock order).
 
-Reserve and release are the hottest paths of the service and run while stock rows are locked,
-so these statements go to asyncpg directly on the session's connection (DESIGN §11), written
-once as SQL, and each step is one round trip: a claim locks the stock it will need; a hold or
-a let-go changes the stock rows, the lines and the reservation, writes the answer to the outbox
-and locks the thresholds to check, in a single statement.
+Reserve and release are the hottest paths of the service, so these statements go to asyncpg
+directly (DESIGN §11), written once as SQL. Usually each is one read and one statement that does
+the whole change: ``try_hold`` and ``try_let_go`` lock what they change, check that what was read
+still holds and write everything, answer included, or change nothing. When they cannot (stock
+moved, a threshold would change side, the reservation is no longer held) the locked path runs:
+a claim locks the stock it will need; a hold or a let-go changes the stock rows, the lines and
+the reservation, writes the answer to the outbox and locks the thresholds to check.
 """
 
 import functools
@@ -18,6 +20,7 @@ from uuid import UUID
 import asyncpg
 
 from retail_inventory.stock.repository import (
+    CROSSINGS,
     LOCK_SKUS,
     THRESHOLDS_OF_SKUS,
     StockRow,
@@ -51,9 +54,14 @@ class LineRow:
 _COLUMNS = "id, tenant_id, order_id, status, requested, short_lines, expires_at, created_at"
 _WIDTH = len(_COLUMNS.split(", "))
 
+# Whatever inserts a reservation first takes its id's advisory lock: two claims of one id (a
+# client's retry beside its first call) then queue there, never one of them holding stock rows
+# while it waits for the other's insert.
+_ID_LOCK = "pg_advisory_xact_lock(hashtextextended('reservation ' || {id}::uuid::text, 0))"
 _CLAIM = f"""
 INSERT INTO reservations (id, tenant_id, order_id, status, requested, actor, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
+SELECT $1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7)
+FROM (SELECT {_ID_LOCK.format(id="$1")}) AS id_lock
 ON CONFLICT (id) DO NOTHING RETURNING {_COLUMNS}
 """  # noqa: S608 - a constant column list
 # The claim and, when it is ours, every warehouse's row of the skus ``$8``, locked: a row per
@@ -64,6 +72,14 @@ SELECT c.*, s.* FROM claimed AS c
 LEFT JOIN LATERAL ({LOCK_SKUS.format(tenant="$2", skus="$8::text[]")}) AS s ON true
 """  # noqa: S608 - constant SQL
 _GET = f"SELECT {_COLUMNS} FROM reservations WHERE id = $1"  # noqa: S608
+# The reservation and its lines as committed now, unlocked: a row per line (the reservation's
+# columns first), or one with no line columns.
+_WITH_LINES = f"""
+SELECT r.*, l.sku, l.warehouse_id, w.code, l.qty, l.state FROM ({_GET}) AS r
+LEFT JOIN reservation_lines l ON l.reservation_id = r.id
+LEFT JOIN warehouses w ON w.id = l.warehouse_id
+ORDER BY l.sku, w.code
+"""  # noqa: S608 - constant SQL
 _LOCK = f"SELECT {_COLUMNS} FROM reservations WHERE id = $1 FOR UPDATE"  # noqa: S608
 _LINES = """
 SELECT l.sku, l.warehouse_id, w.code, l.qty, l.state FROM reservation_lines l
@@ -151,6 +167,105 @@ WITH freed AS (
 """  # noqa: S608 - constant SQL
 
 
+# When the one-statement hold and let-go write their answer (see below).
+HOLD_DONE = "EXISTS (SELECT FROM claimed)"
+LET_GO_DONE = "(SELECT ok FROM go)"
+
+
+@functools.cache
+def _try_hold_sql(answer: str) -> str:
+    """A new reservation holding its picks ``(sku $13, warehouse_id $14, qty $15)``, all in one
+    statement, when they still fit and move no threshold across its line; otherwise nothing
+    changes. Returns ``(done, claimed)``: not done, the locked path must decide; done but not
+    claimed, the id exists already (a repeat), and nothing changed.
+
+    ``$6``-``$12`` are the reservation's id, tenant, order, requested lines, actor, expiry and
+    creation time; ``$16`` its skus; ``answer`` writes the answer (``$1``-``$5``) to the outbox.
+    Locks: the id's, then every warehouse's row of the skus, then their thresholds.
+    """
+    return f"""
+WITH id_lock AS MATERIALIZED (
+    SELECT {_ID_LOCK.format(id="$6")}
+), stock AS MATERIALIZED (
+    SELECT s.sku, s.warehouse_id, s.on_hand - s.reserved AS available FROM stock_levels s
+    WHERE s.tenant_id = $7 AND s.sku = ANY($16::text[]) AND EXISTS (SELECT FROM id_lock)
+    ORDER BY s.sku, s.warehouse_id
+    FOR UPDATE
+), picks AS (
+    SELECT * FROM unnest($13::text[], $14::uuid[], $15::int[]) AS p(sku, warehouse_id, qty)
+), after AS MATERIALIZED (
+    SELECT s.sku, s.warehouse_id, s.available - coalesce(p.qty, 0) AS available, p.qty
+    FROM stock s LEFT JOIN picks p USING (sku, warehouse_id)
+), {CROSSINGS.format(tenant="$7", skus="$16::text[]")}, fits AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM after WHERE qty IS NOT NULL AND available >= 0)
+        = cardinality($13::text[]) AND NOT EXISTS (SELECT FROM crossings) AS ok
+), claimed AS (
+    INSERT INTO reservations
+        (id, tenant_id, order_id, status, requested, actor, expires_at, created_at)
+    SELECT $6, $7, $8, 'HELD', $9, $10, $11, $12 FROM fits WHERE ok
+    ON CONFLICT (id) DO NOTHING RETURNING id
+), held AS (
+    UPDATE stock_levels AS s SET reserved = s.reserved + p.qty, updated_at = now()
+    FROM picks AS p
+    WHERE s.tenant_id = $7 AND s.sku = p.sku AND s.warehouse_id = p.warehouse_id
+      AND EXISTS (SELECT FROM claimed)
+), lines AS (
+    INSERT INTO reservation_lines
+        (reservation_id, tenant_id, sku, warehouse_id, qty, expires_at, state)
+    SELECT $6, $7, p.sku, p.warehouse_id, p.qty, $11, 'held' FROM picks AS p
+    WHERE EXISTS (SELECT FROM claimed)
+), answer AS ({answer})
+SELECT ok, EXISTS (SELECT FROM claimed) FROM fits
+"""  # noqa: S608 - constant SQL
+
+
+@functools.cache
+def _try_let_go_sql(answer: str) -> str:
+    """Reservation ``$6`` of tenant ``$7``, if still held, released in one statement unless a
+    threshold of its skus ``$8`` would change side by it: the still-held lines give their units
+    back, the reservation becomes RELEASED, ``answer`` writes the answer (``$1``-``$5``) to the
+    outbox. Returns whether it did; otherwise nothing changed.
+
+    Locks: the reservation, then every warehouse's row of its skus, then its held lines, then
+    the thresholds.
+    """
+    return f"""
+WITH r AS MATERIALIZED (
+    SELECT id FROM reservations WHERE id = $6 AND tenant_id = $7 AND status = 'HELD'
+    FOR UPDATE
+), stock AS MATERIALIZED (
+    SELECT s.sku, s.warehouse_id, s.on_hand - s.reserved AS available FROM stock_levels s
+    WHERE s.tenant_id = $7 AND s.sku = ANY($8::text[]) AND EXISTS (SELECT FROM r)
+    ORDER BY s.sku, s.warehouse_id
+    FOR UPDATE
+), held AS MATERIALIZED (
+    SELECT id, sku, warehouse_id, qty FROM reservation_lines
+    WHERE reservation_id = $6 AND state = 'held' AND (SELECT count(*) FROM stock) > 0
+    ORDER BY id
+    FOR UPDATE
+), per_row AS MATERIALIZED (
+    SELECT sku, warehouse_id, sum(qty) AS qty FROM held GROUP BY sku, warehouse_id
+), after AS MATERIALIZED (
+    SELECT s.sku, s.warehouse_id, s.available + coalesce(h.qty, 0) AS available
+    FROM stock s LEFT JOIN per_row h USING (sku, warehouse_id)
+), {CROSSINGS.format(tenant="$7", skus="$8::text[]")}, go AS MATERIALIZED (
+    SELECT EXISTS (SELECT FROM r) AND NOT EXISTS (SELECT FROM crossings) AS ok
+), lines AS (
+    UPDATE reservation_lines SET state = 'released'
+    WHERE id IN (SELECT id FROM held) AND (SELECT ok FROM go)
+), stock_back AS (
+    UPDATE stock_levels AS s SET reserved = s.reserved - h.qty, updated_at = now()
+    FROM per_row AS h
+    WHERE s.tenant_id = $7 AND s.sku = h.sku AND s.warehouse_id = h.warehouse_id
+      AND (SELECT ok FROM go)
+), released AS (
+    UPDATE reservations SET status = 'RELEASED', updated_at = now()
+    WHERE id IN (SELECT id FROM r) AND (SELECT ok FROM go)
+), answer AS ({answer})
+SELECT ok FROM go
+"""  # noqa: S608 - constant SQL
+
+
 def _reservation(row: asyncpg.Record | None) -> ReservationRow | None:
     return None if row is None else ReservationRow(*row.values())
 
@@ -180,6 +295,54 @@ class ReservationRepository:
         stock = [StockRow(*values[_WIDTH:]) for values in map(tuple, rows)]
         return ReservationRow(*tuple(rows[0])[:_WIDTH]), [row for row in stock if row.sku]
 
+    async def try_hold(
+        self,
+        reservation: ReservationRow,
+        actor: str,
+        picks: Sequence[tuple[str, UUID, int]],
+        answer: OutboxWrite,
+    ) -> tuple[bool, bool]:
+        """Claim ``reservation`` and hold its ``(sku, warehouse_id, qty)`` picks in one
+        statement when they still fit and move no threshold across its line (see
+        ``_try_hold_sql``); returns ``(done, claimed)``."""
+        db = await self._db()
+        skus = [sku for sku, _, _ in picks]
+        done, claimed = await db.fetchrow(
+            _try_hold_sql(answer.only_if(HOLD_DONE)),
+            *answer.args,
+            reservation.id,
+            reservation.tenant_id,
+            reservation.order_id,
+            json.dumps(reservation.requested),
+            actor,
+            reservation.expires_at,
+            reservation.created_at,
+            skus,
+            [warehouse for _, warehouse, _ in picks],
+            [qty for _, _, qty in picks],
+            sorted(set(skus)),
+        )
+        return bool(done), bool(claimed)
+
+    async def try_let_go(
+        self, reservation: ReservationRow, skus: Sequence[str], answer: OutboxWrite
+    ) -> bool:
+        """Release a held reservation of the skus in one statement, unless a threshold would
+        change side by it (see ``_try_let_go_sql``); returns whether it did."""
+        db = await self._db()
+        done = await db.fetchval(
+            _try_let_go_sql(answer.only_if(LET_GO_DONE)),
+            *answer.args,
+            reservation.id,
+            reservation.tenant_id,
+            list(skus),
+        )
+        return bool(done)
+
+    async def with_lines(self, reservation_id: UUID) -> tuple[ReservationRow | None, list[LineRow]]:
+        """The reservation and every line of it, as committed now (nothing locked)."""
+        return _with_lines(await (await self._db()).fetch(_WITH_LINES, reservation_id))
+
     async def get(self, reservation_id: UUID) -> ReservationRow | None:
         return _reservation(await (await self._db()).fetchrow(_GET, reservation_id))
 
@@ -191,11 +354,7 @@ class ReservationRepository:
     ) -> tuple[ReservationRow | None, list[LineRow]]:
         """Lock the reservation and, when it is held, its lines' stock rows (in the global
         order); returns it with those lines."""
-        rows = await (await self._db()).fetch(_LOCK_WITH_LINES, reservation_id)
-        if not rows:
-            return None, []
-        lines = [LineRow(*values[_WIDTH:]) for values in map(tuple, rows)]
-        return ReservationRow(*tuple(rows[0])[:_WIDTH]), [line for line in lines if line.sku]
+        return _with_lines(await (await self._db()).fetch(_LOCK_WITH_LINES, reservation_id))
 
     async def next_expired(self) -> ReservationRow | None:
         """One held reservation past its expiry that no other sweeper is working on."""
@@ -264,6 +423,14 @@ class ReservationRepository:
         """
         rows = await (await self._db()).fetch(_MOVE_HELD, reservation_id, state)
         return [(sku, warehouse, qty) for sku, warehouse, qty in rows]
+
+
+def _with_lines(rows: Sequence[asyncpg.Record]) -> tuple[ReservationRow | None, list[LineRow]]:
+    """A reservation and its lines from rows of its columns then a line's (or NULLs)."""
+    if not rows:
+        return None, []
+    lines = [LineRow(*values[_WIDTH:]) for values in map(tuple, rows)]
+    return ReservationRow(*tuple(rows[0])[:_WIDTH]), [line for line in lines if line.sku]
 
 
 def _claim_args(values: dict[str, Any], ttl_seconds: int) -> tuple[Any, ...]:

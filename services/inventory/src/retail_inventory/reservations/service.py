@@ -6,6 +6,8 @@ Each returns an ``Outcome``: the reservation as it now is, and whether this call
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +41,7 @@ from retail_inventory.reservations.schemas import ReservationRead, ReserveReques
 from retail_inventory.stock.domain import Reason
 from retail_inventory.stock.repository import StockChange, StockRepository, StockRow, StockRows
 from retail_inventory.stock.service import announce_crossings, evaluate_thresholds
-from retail_kernel.db import Transaction
+from retail_kernel.db import Transaction, begin
 from retail_kernel.outbox import OutboxWrite, outbox_write, write_event
 
 REFUSALS: dict[str, CommitRefusal] = {
@@ -59,9 +61,15 @@ class Outcome:
 async def reserve(
     session: Transaction, tenant_id: str, actor: str, request: ReserveRequest, default_ttl: int
 ) -> Outcome:
-    """Hold every line or none, choosing warehouses by ``domain.allocate``."""
+    """Hold every line or none, choosing warehouses by ``domain.allocate``: in one statement
+    on the stock as just read when it still fits, otherwise under locks."""
     wanted = domain.merge_lines(request.lines)
     requested = [{"sku": sku, "qty": qty} for sku, qty in wanted.items()]
+    ttl = request.ttl_seconds or default_ttl
+    outcome = await _reserve_at_once(session, tenant_id, actor, request, wanted, ttl)
+    if outcome is not None:
+        return outcome
+    await begin(session)
     reservations = ReservationRepository(session)
     values = {
         "id": request.reservation_id,
@@ -72,18 +80,9 @@ async def reserve(
         "actor": actor,
     }
     skus = list(wanted)
-    reservation, locked = await reservations.claim_and_lock(
-        values, request.ttl_seconds or default_ttl, skus
-    )
+    reservation, locked = await reservations.claim_and_lock(values, ttl, skus)
     if reservation is None:
-        first = await _existing(session, tenant_id, request.reservation_id, request.order_id)
-        # A saga's release may have come first and left an empty released record: the late
-        # reserve is answered with that, and holds nothing.
-        if first.requested != requested and not (
-            first.status == "RELEASED" and not first.requested
-        ):
-            raise ReservationMismatch()
-        return Outcome(await read(session, first), changed=False)
+        return await _repeated(session, tenant_id, request, requested)
     rows = _available(locked)
     short = domain.shortages(wanted, rows)
     stock = StockRows(session)
@@ -98,10 +97,7 @@ async def reserve(
         await publish_answer(session, tenant_id, answer)
         return Outcome(answer, changed=True)
     picks = domain.allocate(wanted, rows)
-    answer = _answer(
-        reservation,
-        [HeldLine(sku=pick.sku, warehouse=pick.warehouse_code, qty=pick.qty) for pick in picks],
-    )
+    answer = _answer(reservation, _picked(picks))
     thresholds = await reservations.hold(
         reservation,
         [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks],
@@ -109,6 +105,66 @@ async def reserve(
     )
     await announce_crossings(session, tenant_id, thresholds)
     return Outcome(answer, changed=True)
+
+
+async def _reserve_at_once(
+    session: Transaction,
+    tenant_id: str,
+    actor: str,
+    request: ReserveRequest,
+    wanted: dict[str, int],
+    ttl: int,
+) -> Outcome | None:
+    """The usual reservation: allocate on the stock as read, then claim and hold in one
+    statement that locks the rows and checks the picks still fit. None when the locked path
+    must decide: too little free stock as read (expired holds may free some; a failure is
+    recorded there), stock taken meanwhile, or a threshold the hold would cross."""
+    now, read = await StockRows(session).read(tenant_id, list(wanted))
+    rows = _available(read)
+    if domain.shortages(wanted, rows):
+        return None
+    picks = domain.allocate(wanted, rows)
+    reservation = ReservationRow(
+        id=request.reservation_id,
+        tenant_id=tenant_id,
+        order_id=request.order_id,
+        status="HELD",
+        requested=[{"sku": sku, "qty": qty} for sku, qty in wanted.items()],
+        short_lines=None,
+        expires_at=now + timedelta(seconds=ttl),
+        created_at=now,
+    )
+    answer = _answer(reservation, _picked(picks))
+    done, claimed = await ReservationRepository(session).try_hold(
+        reservation,
+        actor,
+        [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks],
+        answer_write(session, tenant_id, answer),
+    )
+    if not done:
+        return None
+    if not claimed:
+        return await _repeated(session, tenant_id, request, reservation.requested)
+    return Outcome(answer, changed=True)
+
+
+async def _repeated(
+    session: Transaction,
+    tenant_id: str,
+    request: ReserveRequest,
+    requested: list[dict[str, Any]],
+) -> Outcome:
+    """The answer to a reservation id seen before: the first answer, when it asked the same."""
+    first = await _existing(session, tenant_id, request.reservation_id, request.order_id)
+    # A saga's release may have come first and left an empty released record: the late reserve
+    # is answered with that, and holds nothing.
+    if first.requested != requested and not (first.status == "RELEASED" and not first.requested):
+        raise ReservationMismatch()
+    return Outcome(await read(session, first), changed=False)
+
+
+def _picked(picks: Sequence[domain.Pick]) -> list[HeldLine]:
+    return [HeldLine(sku=pick.sku, warehouse=pick.warehouse_code, qty=pick.qty) for pick in picks]
 
 
 def _available(rows: Sequence[StockRow]) -> list[domain.Stock]:
@@ -124,6 +180,10 @@ async def release(
     """Give the held units back (compensation). Releasing twice, or releasing what expired or
     failed, changes nothing. A saga's release of a reservation never seen (``order_id`` given)
     leaves a released record, so a late reserve with that id holds nothing."""
+    outcome = await _release_at_once(session, tenant_id, reservation_id)
+    if outcome is not None:
+        return outcome
+    await begin(session)
     reservations = ReservationRepository(session)
     reservation, lines = await reservations.locked_with_lines(reservation_id)
     if reservation is None and order_id is not None:
@@ -145,6 +205,24 @@ async def release(
         return Outcome(await read(session, reservation), changed=False)
     answer = _answer(replace(reservation, status="RELEASED"), _held(lines))
     await _let_go(session, reservation, answer)
+    return Outcome(answer, changed=True)
+
+
+async def _release_at_once(
+    session: Transaction, tenant_id: str, reservation_id: UUID
+) -> Outcome | None:
+    """The usual release: read the reservation, then let it go in one statement that locks it
+    and finds it still held. None when the locked path must decide: the reservation is not
+    there (yet), not held, changed since it was read, or a threshold would change side."""
+    reservations = ReservationRepository(session)
+    reservation, lines = await reservations.with_lines(reservation_id)
+    if reservation is None or reservation.tenant_id != tenant_id or reservation.status != "HELD":
+        return None
+    answer = _answer(replace(reservation, status="RELEASED"), _held(lines))
+    skus = sorted({line.sku for line in lines})
+    write = answer_write(session, tenant_id, answer)
+    if not await reservations.try_let_go(reservation, skus, write):
+        return None
     return Outcome(answer, changed=True)
 
 

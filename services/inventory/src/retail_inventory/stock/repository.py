@@ -1,12 +1,15 @@
 """Every query over stock levels, the ledger and thresholds.
 
-Locking order, kept by every write path so that concurrent transactions never deadlock:
-reservation rows first, then stock rows ordered by ``(sku, warehouse_id)``, then the held
-reservation lines of those stock rows, then threshold rows ordered by id.
+Locking order, kept by every write path so that concurrent transactions never deadlock: a
+reservation id's advisory lock (taken by whatever inserts that reservation) or the reservation
+row first, then stock rows ordered by ``(sku, warehouse_id)``, then the held reservation lines
+of those stock rows, then threshold rows ordered by id. Statements that take several of these
+locks take each kind whole before the next (a later part reads the earlier one to its end).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -77,6 +80,16 @@ ORDER BY s.sku, s.warehouse_id
 FOR UPDATE OF s
 """
 _LOCK_SKUS = LOCK_SKUS.format(tenant="$1", skus="$2::text[]")
+# The same rows as committed now, unlocked, with the database's clock (one row of NULLs when the
+# skus have no stock): a reservation allocates on them, then holds in one statement that checks
+# its picks still fit.
+_READ_SKUS = """
+SELECT now.at, s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
+FROM (SELECT clock_timestamp() AS at) AS now
+LEFT JOIN (stock_levels s JOIN warehouses w ON w.id = s.warehouse_id)
+    ON s.tenant_id = $1 AND s.sku = ANY($2::text[])
+ORDER BY s.sku, s.warehouse_id
+"""
 # The thresholds of some skus, locked in id order; ``tenant`` and ``skus`` are SQL expressions
 # (the reservation statements end with this query, after their writes).
 THRESHOLDS_OF_SKUS = """
@@ -87,6 +100,24 @@ ORDER BY t.id
 FOR UPDATE OF t
 """
 _LOCK_THRESHOLDS = THRESHOLDS_OF_SKUS.format(tenant="$1", skus="$2::text[]")
+# For a statement that changes stock only when no threshold of the skus changes side by it
+# (deciding and announcing a crossing is the locked path's work, ``domain.crossing``): the
+# thresholds, locked after the stock rows (``after`` is read whole first), and those the change
+# moves across their line. ``after`` is the statement's CTE of (sku, warehouse_id, available)
+# over every stock row of the skus, as the change leaves them.
+CROSSINGS = """
+thresholds AS MATERIALIZED (
+    SELECT t.sku, t.warehouse_id, t.threshold, t.low FROM thresholds t
+    WHERE t.tenant_id = {tenant} AND t.sku = ANY({skus}) AND (SELECT count(*) FROM after) >= 0
+    ORDER BY t.id
+    FOR UPDATE OF t
+), crossings AS MATERIALIZED (
+    SELECT FROM thresholds t
+    WHERE ((
+        SELECT coalesce(sum(a.available), 0) FROM after a
+        WHERE a.sku = t.sku AND (t.warehouse_id IS NULL OR a.warehouse_id = t.warehouse_id)
+    ) < t.threshold) <> t.low
+)"""
 # ``on_hand - reserved`` of each row of the skus: a fresh statement, so in READ COMMITTED it sees
 # what others committed while we waited for the threshold locks.
 _AVAILABLE_BY_ROW = """
@@ -108,6 +139,11 @@ class StockRows:
 
     async def _db(self) -> asyncpg.Connection:
         return await driver_connection(self.transaction)
+
+    async def read(self, tenant_id: str, skus: Sequence[str]) -> tuple[datetime, list[StockRow]]:
+        """The database's clock and every warehouse's row of these skus, unlocked."""
+        rows = await (await self._db()).fetch(_READ_SKUS, tenant_id, skus)
+        return rows[0][0], [StockRow(*row[1:]) for row in rows if row[1] is not None]
 
     async def lock_skus(self, tenant_id: str, skus: Sequence[str]) -> list[StockRow]:
         """Every warehouse's row of these skus, locked in the global order."""
