@@ -5,7 +5,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -130,18 +130,21 @@ async def raw_release(body: dict[str, Any]) -> dict[str, str]:
 def _service_statements() -> tuple[str, str, str, str]:
     """The Inventory service's own reservation statements, rendered for a bare pool."""
     from retail_inventory.reservations import repository  # noqa: PLC0415
+    from retail_inventory.stock.repository import _READ_SKUS  # noqa: PLC0415
     from retail_kernel.outbox import _insert  # noqa: PLC0415
 
-    event = _insert("outbox", 1, notify=False)
+    def answer(condition: str) -> str:
+        return _insert("outbox", 1, notify=False, condition=condition)
+
     return (
-        repository._CLAIM_AND_LOCK,
-        repository._hold_sql(event),
-        repository._LOCK_WITH_LINES,
-        repository._let_go_sql(event),
+        _READ_SKUS,
+        repository._try_hold_sql(answer(repository.HOLD_DONE)),
+        repository._WITH_LINES,
+        repository._try_let_go_sql(answer(repository.LET_GO_DONE)),
     )
 
 
-CLAIM_AND_LOCK, HOLD, LOCK_WITH_LINES, LET_GO = _service_statements()
+READ_SKUS, HOLD, WITH_LINES, LET_GO = _service_statements()
 
 
 def _event(event_type: str, reservation_id: str) -> tuple[Any, ...]:
@@ -163,49 +166,50 @@ def _event(event_type: str, reservation_id: str) -> tuple[Any, ...]:
 
 @app.post("/same/reserve")
 async def same_reserve(body: dict[str, Any]) -> dict[str, str]:
-    """The service's reserve statements, one warehouse, no framework around them."""
+    """The service's reserve statements (read, then hold in one), one line, no framework."""
     line, rid = body["lines"][0], body["reservation_id"]
-    requested = json.dumps([line])
-    async with app.state.pool.acquire() as connection, connection.transaction():
-        rows = await connection.fetch(
-            CLAIM_AND_LOCK,
-            UUID(rid),
-            "default",
-            UUID(rid),
-            "HELD",
-            requested,
-            "baseline",
-            900.0,
-            [line["sku"]],
-        )
-        free = [row for row in rows if row["on_hand"] - row["reserved"] >= line["qty"]]
+    async with app.state.pool.acquire() as connection:
+        rows = await connection.fetch(READ_SKUS, "default", [line["sku"]])
+        free = [
+            row
+            for row in rows
+            if row["sku"] is not None and row["on_hand"] - row["reserved"] >= line["qty"]
+        ]
         if not free:
             raise HTTPException(409)
-        await connection.fetch(
+        now = rows[0]["at"]
+        done, claimed = await connection.fetchrow(
             HOLD,
             *_event("retail.inventory.reserved.v1", rid),
             UUID(rid),
             "default",
+            UUID(body["order_id"]),
+            json.dumps([line]),
+            "baseline",
+            now + timedelta(minutes=15),
+            now,
             [line["sku"]],
             [free[0]["warehouse_id"]],
             [line["qty"]],
-            rows[0]["expires_at"],
+            [line["sku"]],
         )
+    if not (done and claimed):
+        raise HTTPException(409)
     return {"reservation_id": rid}
 
 
 @app.post("/same/release")
 async def same_release(body: dict[str, Any]) -> dict[str, str]:
-    """The service's release statements, no framework around them."""
+    """The service's release statements (read, then let go in one), no framework."""
     rid = body["reservation_id"]
-    async with app.state.pool.acquire() as connection, connection.transaction():
-        rows = await connection.fetch(LOCK_WITH_LINES, UUID(rid))
+    async with app.state.pool.acquire() as connection:
+        rows = await connection.fetch(WITH_LINES, UUID(rid))
         if rows and rows[0]["status"] == "HELD":
-            await connection.fetch(
+            await connection.fetchval(
                 LET_GO,
                 *_event("retail.inventory.released.v1", rid),
                 UUID(rid),
                 "default",
-                "RELEASED",
+                sorted({row["sku"] for row in rows}),
             )
     return {"reservation_id": rid}

@@ -49,17 +49,32 @@ def infrastructure(*services: str) -> Iterator[Infra]:
             embedded.stop_postgres(pg_dir)
 
 
-def write_report(name: str, title: str, results: list[Result], duration: float, note: str) -> str:
-    """A Markdown table with every result as a ratio of the first (the baseline)."""
+def write_report(
+    name: str,
+    title: str,
+    results: list[Result],
+    duration: float,
+    note: str,
+    *,
+    rounds: int = 1,
+) -> str:
+    """A Markdown table with every result as a ratio of the first (the baseline); ``rounds``
+    says how many alternating turns the scenarios' time was split into (``load.interleaved``)."""
     baseline = results[0].rps
+    timing = (
+        f"{duration:.0f} s per scenario after a 0.5 s warm-up"
+        if rounds == 1
+        else f"{duration:.0f} s per scenario in {rounds} turns of {duration / rounds:.0f} s "
+        "(each after a 0.5 s warm-up), the scenarios taking turns in an order rotated every "
+        "round"
+    )
     lines = [
         f"# {title}",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"{duration:.0f} s per scenario after a 0.5 s warm-up; one uvicorn worker per server; "
-        "load generator on the same machine. Ratios are against the first row, measured in "
-        f"this same run. {note}",
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; {timing}; one uvicorn "
+        "worker per server; load generator on the same machine. Ratios are against the first "
+        f"row, measured in this same run. {note}",
         "",
         "| scenario | req/s | vs baseline | p50 ms | p99 ms | requests | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",

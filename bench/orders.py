@@ -14,7 +14,7 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer
 
 from bench.harness import Infra, infrastructure, write_report
-from bench.load import Result, closed_loop
+from bench.load import Result, closed_loop, result
 from bench.reservations import reserve_release_pairs, seed_hot_skus, service_token
 from retail_contracts.topics import ORDER_EVENTS
 from retail_kernel.db import Database, asyncpg_dsn
@@ -209,14 +209,9 @@ def main(duration: float) -> str:
                 product_ids = asyncio.run(_catalog(products, staff))
                 token = asyncio.run(service_token(infra.database_url("user"), users))
                 results = [
-                    asyncio.run(
-                        reserve_release_pairs(
-                            "baseline: raw asyncpg reserve+release (bare FastAPI)",
-                            baseline,
-                            "/raw",
-                            token,
-                            duration,
-                        )
+                    result(
+                        "baseline: raw asyncpg reserve+release (bare FastAPI)",
+                        [asyncio.run(reserve_release_pairs(baseline, "/raw", token, duration))],
                     ),
                     asyncio.run(_orders(orders, infra.bootstrap, customer, product_ids, duration)),
                 ]

@@ -228,15 +228,19 @@ async def begin(transaction: "Transaction") -> None:
 Transaction = AsyncSession | DriverTransaction
 
 
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+def request_database(request: Request) -> Database:
+    """The service's ``Database`` (made in the lifespan), for the request being served."""
     database: Database = request.app.state.database
-    async with database.transaction() as session:
+    return database
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request_database(request).transaction() as session:
         yield session
 
 
 async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    database: Database = request.app.state.database
-    async with database.engine.connect() as connection:
+    async with request_database(request).engine.connect() as connection:
         yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
@@ -247,8 +251,7 @@ ReadConnection = Annotated[AsyncConnection, Depends(_read_connection, scope="fun
 
 
 async def _request_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
+    return request_database(request)
 
 
 # scope="function": the commit happens before the response is sent, so a client that saw a 2xx

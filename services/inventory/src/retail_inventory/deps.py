@@ -1,4 +1,4 @@
-"""The Inventory service's injected settings and who-may-do-what dependencies."""
+"""The Inventory service's settings for a request, and who-may-do-what dependencies."""
 
 from typing import Annotated
 
@@ -8,12 +8,12 @@ from retail_inventory.config import InventorySettings
 from retail_kernel.auth import Principal, require_roles
 
 
-async def _settings(request: Request) -> InventorySettings:
+def settings_of(request: Request) -> InventorySettings:
+    """The service's settings, for the request being served."""
     settings: InventorySettings = request.app.state.settings
     return settings
 
 
-SettingsDep = Annotated[InventorySettings, Depends(_settings)]
 Staff = Annotated[Principal, Depends(require_roles("staff", "admin"))]
 Service = Annotated[Principal, Depends(require_roles("service"))]
 StaffOrService = Annotated[Principal, Depends(require_roles("staff", "admin", "service"))]

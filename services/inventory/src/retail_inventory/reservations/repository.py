@@ -7,6 +7,10 @@ still holds and write everything, answer included, or change nothing. When they 
 moved, a threshold would change side, the reservation is no longer held) the locked path runs:
 a claim locks the stock it will need; a hold or a let-go changes the stock rows, the lines and
 the reservation, writes the answer to the outbox and locks the thresholds to check.
+
+Every stock update names its skus with ``ANY`` as well as joining on them: the index then
+reaches just those rows (with few rows per tenant the planner would otherwise read them all, and
+each hot row is a chain of versions to walk).
 """
 
 import functools
@@ -133,7 +137,8 @@ WITH picks AS (
 ), held AS (
     UPDATE stock_levels AS s SET reserved = s.reserved + p.qty, updated_at = now()
     FROM picks AS p
-    WHERE s.tenant_id = $7 AND s.sku = p.sku AND s.warehouse_id = p.warehouse_id
+    WHERE s.tenant_id = $7 AND s.sku = ANY($8::text[])
+      AND s.sku = p.sku AND s.warehouse_id = p.warehouse_id
 ), lines AS (
     INSERT INTO reservation_lines
         (reservation_id, tenant_id, sku, warehouse_id, qty, expires_at, state)
@@ -159,7 +164,8 @@ WITH freed AS (
 ), stock AS (
     UPDATE stock_levels AS s SET reserved = s.reserved - f.qty, updated_at = now()
     FROM per_row AS f
-    WHERE s.tenant_id = $7 AND s.sku = f.sku AND s.warehouse_id = f.warehouse_id
+    WHERE s.tenant_id = $7 AND s.sku = ANY(ARRAY(SELECT sku FROM per_row))
+      AND s.sku = f.sku AND s.warehouse_id = f.warehouse_id
 ), reservation AS (
     UPDATE reservations SET status = $8, updated_at = now() WHERE id = $6
 ), answer AS ({event})
@@ -207,8 +213,8 @@ WITH id_lock AS MATERIALIZED (
 ), held AS (
     UPDATE stock_levels AS s SET reserved = s.reserved + p.qty, updated_at = now()
     FROM picks AS p
-    WHERE s.tenant_id = $7 AND s.sku = p.sku AND s.warehouse_id = p.warehouse_id
-      AND EXISTS (SELECT FROM claimed)
+    WHERE s.tenant_id = $7 AND s.sku = ANY($16::text[])
+      AND s.sku = p.sku AND s.warehouse_id = p.warehouse_id AND EXISTS (SELECT FROM claimed)
 ), lines AS (
     INSERT INTO reservation_lines
         (reservation_id, tenant_id, sku, warehouse_id, qty, expires_at, state)
@@ -238,11 +244,16 @@ WITH r AS MATERIALIZED (
     WHERE s.tenant_id = $7 AND s.sku = ANY($8::text[]) AND EXISTS (SELECT FROM r)
     ORDER BY s.sku, s.warehouse_id
     FOR UPDATE
-), held AS MATERIALIZED (
-    SELECT id, sku, warehouse_id, qty FROM reservation_lines
-    WHERE reservation_id = $6 AND state = 'held' AND (SELECT count(*) FROM stock) > 0
+), lines_locked AS MATERIALIZED (
+    -- By the reservation alone: its few lines, whatever their state, are locked and then
+    -- filtered as they now are (a state filter here would lead the planner to the partial
+    -- index of every held line, dead entries included).
+    SELECT id, sku, warehouse_id, qty, state FROM reservation_lines
+    WHERE reservation_id = $6 AND (SELECT count(*) FROM stock) > 0
     ORDER BY id
     FOR UPDATE
+), held AS MATERIALIZED (
+    SELECT id, sku, warehouse_id, qty FROM lines_locked WHERE state = 'held'
 ), per_row AS MATERIALIZED (
     SELECT sku, warehouse_id, sum(qty) AS qty FROM held GROUP BY sku, warehouse_id
 ), after AS MATERIALIZED (
@@ -256,8 +267,8 @@ WITH r AS MATERIALIZED (
 ), stock_back AS (
     UPDATE stock_levels AS s SET reserved = s.reserved - h.qty, updated_at = now()
     FROM per_row AS h
-    WHERE s.tenant_id = $7 AND s.sku = h.sku AND s.warehouse_id = h.warehouse_id
-      AND (SELECT ok FROM go)
+    WHERE s.tenant_id = $7 AND s.sku = ANY($8::text[])
+      AND s.sku = h.sku AND s.warehouse_id = h.warehouse_id AND (SELECT ok FROM go)
 ), released AS (
     UPDATE reservations SET status = 'RELEASED', updated_at = now()
     WHERE id IN (SELECT id FROM r) AND (SELECT ok FROM go)

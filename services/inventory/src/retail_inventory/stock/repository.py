@@ -59,7 +59,8 @@ UPDATE stock_levels AS s
 SET on_hand = s.on_hand + c.on_hand, reserved = s.reserved + c.reserved, updated_at = now()
 FROM unnest($2::text[], $3::uuid[], $4::int[], $5::int[])
      AS c(sku, warehouse_id, on_hand, reserved)
-WHERE s.tenant_id = $1 AND s.sku = c.sku AND s.warehouse_id = c.warehouse_id
+WHERE s.tenant_id = $1 AND s.sku = ANY($2::text[])
+  AND s.sku = c.sku AND s.warehouse_id = c.warehouse_id
 RETURNING s.sku, s.warehouse_id, s.on_hand
 """
 # The units of expired holds on these skus stop counting: their lines lapse under the stock
