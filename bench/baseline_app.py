@@ -129,7 +129,7 @@ async def raw_release(body: dict[str, Any]) -> dict[str, str]:
 
 def _service_statements() -> tuple[str, str, str, str]:
     """The Inventory service's own reservation statements, rendered for a bare pool."""
-    from retail_inventory.reservations import repository  # noqa: PLC0415
+    from retail_inventory.reservations import statements  # noqa: PLC0415
     from retail_inventory.stock.repository import _READ_SKUS  # noqa: PLC0415
     from retail_kernel.outbox import _insert  # noqa: PLC0415
 
@@ -138,9 +138,9 @@ def _service_statements() -> tuple[str, str, str, str]:
 
     return (
         _READ_SKUS,
-        repository._try_hold_sql(answer(repository.HOLD_DONE)),
-        repository._WITH_LINES,
-        repository._try_let_go_sql(answer(repository.LET_GO_DONE)),
+        statements.try_hold_sql(answer(statements.HOLD_DONE)),
+        statements.WITH_LINES,
+        statements.try_let_go_sql(answer(statements.LET_GO_DONE)),
     )
 
 

@@ -16,7 +16,7 @@ from retail_contracts.inventory import (
     ReturnStock,
 )
 from retail_contracts.topics import INVENTORY_COMMANDS
-from retail_inventory.reservations import service
+from retail_inventory.reservations import answers, service
 from retail_inventory.reservations.exceptions import CannotCommit, ReservationNotFound
 from retail_inventory.reservations.schemas import ReserveRequest
 from retail_kernel.consumer import (
@@ -54,7 +54,7 @@ def inventory_commands(default_ttl: int) -> ConsumerSpec:
             else:
                 raise PoisonMessage(f"unknown command type {event.type}")
         if outcome is not None and not outcome.changed:
-            await service.publish_answer(session, tenant, outcome.reservation)
+            await answers.publish_answer(session, tenant, outcome.reservation)
 
     return ConsumerSpec(name="inventory-commands", topics=[INVENTORY_COMMANDS], handler=handle)
 

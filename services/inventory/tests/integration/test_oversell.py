@@ -174,6 +174,14 @@ async def settled_alerts(
     raise AssertionError(f"alerts {alerts(events)} do not end where thresholds are: {states}")
 
 
+def holds_per_reservation(found: dict[str, Any]) -> dict[str, Counter[str]]:
+    """The units each held reservation holds, by sku (``books``' lines)."""
+    held: dict[str, Counter[str]] = {}
+    for reservation_id, sku, qty in found["lines"]:
+        held.setdefault(reservation_id, Counter())[sku] += qty
+    return held
+
+
 def assert_balanced(found: dict[str, Any]) -> None:
     for key, (on_hand, reserved) in found["levels"].items():
         assert 0 <= reserved <= on_hand, key
@@ -226,10 +234,7 @@ class TestOversell:
         assert 0 < len(won) < CLIENTS
         found = await books(retail_db.url("inventory"))
         assert_balanced(found)
-        held_per_order: dict[str, Counter[str]] = {}
-        for reservation_id, sku, qty in found["lines"]:
-            held_per_order.setdefault(reservation_id, Counter())[sku] += qty
-        assert held_per_order == {rid: Counter(order) for rid, order in won.items()}
+        assert holds_per_reservation(found) == {rid: Counter(order) for rid, order in won.items()}
         demanded = Counter[str]()
         for order in won.values():
             demanded.update(order)
@@ -277,10 +282,7 @@ class TestOversell:
         }
         found = await books(retail_db.url("inventory"))
         assert_balanced(found)
-        held_per_order: dict[str, Counter[str]] = {}
-        for reservation_id, sku, qty in found["lines"]:
-            held_per_order.setdefault(reservation_id, Counter())[sku] += qty
-        assert held_per_order == {rid: Counter(order) for rid, order in kept.items()}
+        assert holds_per_reservation(found) == {rid: Counter(order) for rid, order in kept.items()}
 
         # Each threshold remembers the side it is on; its alerts alternate, the last one
         # naming that side.

@@ -12,19 +12,15 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from retail_contracts.envelope import EventData
-from retail_contracts.inventory import (
-    CommitRefusal,
-    HeldLine,
-    ReservationExpired,
-    ReservationFailed,
-    ShortLine,
-    StockCommitted,
-    StockReleased,
-    StockReserved,
-    StockReturned,
-)
+from retail_contracts.inventory import CommitRefusal
 from retail_inventory.reservations import domain
+from retail_inventory.reservations.answers import (
+    answer_of,
+    answer_write,
+    held_lines,
+    picked_lines,
+    publish_answer,
+)
 from retail_inventory.reservations.exceptions import (
     AlreadyCommitted,
     CannotCommit,
@@ -42,7 +38,6 @@ from retail_inventory.stock.domain import Reason
 from retail_inventory.stock.repository import StockChange, StockRepository, StockRow, StockRows
 from retail_inventory.stock.service import announce_crossings, evaluate_thresholds
 from retail_kernel.db import Transaction, begin
-from retail_kernel.outbox import OutboxWrite, outbox_write, write_event
 
 REFUSALS: dict[str, CommitRefusal] = {
     "EXPIRED": "expired",
@@ -66,10 +61,23 @@ async def reserve(
     wanted = domain.merge_lines(request.lines)
     requested = [{"sku": sku, "qty": qty} for sku, qty in wanted.items()]
     ttl = request.ttl_seconds or default_ttl
-    outcome = await _reserve_at_once(session, tenant_id, actor, request, wanted, ttl)
-    if outcome is not None:
-        return outcome
-    await begin(session)
+    outcome = await _reserve_at_once(session, tenant_id, actor, request, requested, ttl)
+    if outcome is None:
+        await begin(session)
+        outcome = await _reserve_under_locks(session, tenant_id, actor, request, requested, ttl)
+    return outcome
+
+
+async def _reserve_under_locks(
+    session: Transaction,
+    tenant_id: str,
+    actor: str,
+    request: ReserveRequest,
+    requested: list[dict[str, Any]],
+    ttl: int,
+) -> Outcome:
+    """Claim, lock every warehouse's row of the skus, let expired holds lapse when short, then
+    hold or record the failure; crossings are announced under the thresholds' locks."""
     reservations = ReservationRepository(session)
     values = {
         "id": request.reservation_id,
@@ -79,6 +87,7 @@ async def reserve(
         "requested": requested,
         "actor": actor,
     }
+    wanted = {line["sku"]: line["qty"] for line in requested}
     skus = list(wanted)
     reservation, locked = await reservations.claim_and_lock(values, ttl, skus)
     if reservation is None:
@@ -93,11 +102,11 @@ async def reserve(
         reservation = await reservations.set_status(
             reservation, "FAILED", short_lines=[line.model_dump() for line in short]
         )
-        answer = _answer(reservation, [])
+        answer = answer_of(reservation, [])
         await publish_answer(session, tenant_id, answer)
         return Outcome(answer, changed=True)
     picks = domain.allocate(wanted, rows)
-    answer = _answer(reservation, _picked(picks))
+    answer = answer_of(reservation, picked_lines(picks))
     thresholds = await reservations.hold(
         reservation,
         [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks],
@@ -112,13 +121,14 @@ async def _reserve_at_once(
     tenant_id: str,
     actor: str,
     request: ReserveRequest,
-    wanted: dict[str, int],
+    requested: list[dict[str, Any]],
     ttl: int,
 ) -> Outcome | None:
     """The usual reservation: allocate on the stock as read, then claim and hold in one
     statement that locks the rows and checks the picks still fit. None when the locked path
     must decide: too little free stock as read (expired holds may free some; a failure is
     recorded there), stock taken meanwhile, or a threshold the hold would cross."""
+    wanted = {line["sku"]: line["qty"] for line in requested}
     now, read = await StockRows(session).read(tenant_id, list(wanted))
     rows = _available(read)
     if domain.shortages(wanted, rows):
@@ -129,12 +139,12 @@ async def _reserve_at_once(
         tenant_id=tenant_id,
         order_id=request.order_id,
         status="HELD",
-        requested=[{"sku": sku, "qty": qty} for sku, qty in wanted.items()],
+        requested=requested,
         short_lines=None,
         expires_at=now + timedelta(seconds=ttl),
         created_at=now,
     )
-    answer = _answer(reservation, _picked(picks))
+    answer = answer_of(reservation, picked_lines(picks))
     done, claimed = await ReservationRepository(session).try_hold(
         reservation,
         actor,
@@ -144,7 +154,7 @@ async def _reserve_at_once(
     if not done:
         return None
     if not claimed:
-        return await _repeated(session, tenant_id, request, reservation.requested)
+        return await _repeated(session, tenant_id, request, requested)
     return Outcome(answer, changed=True)
 
 
@@ -163,10 +173,6 @@ async def _repeated(
     return Outcome(await read(session, first), changed=False)
 
 
-def _picked(picks: Sequence[domain.Pick]) -> list[HeldLine]:
-    return [HeldLine(sku=pick.sku, warehouse=pick.warehouse_code, qty=pick.qty) for pick in picks]
-
-
 def _available(rows: Sequence[StockRow]) -> list[domain.Stock]:
     return [
         domain.Stock(row.sku, row.warehouse_id, row.code, row.on_hand - row.reserved)
@@ -181,9 +187,17 @@ async def release(
     failed, changes nothing. A saga's release of a reservation never seen (``order_id`` given)
     leaves a released record, so a late reserve with that id holds nothing."""
     outcome = await _release_at_once(session, tenant_id, reservation_id)
-    if outcome is not None:
-        return outcome
-    await begin(session)
+    if outcome is None:
+        await begin(session)
+        outcome = await _release_under_locks(session, tenant_id, reservation_id, order_id)
+    return outcome
+
+
+async def _release_under_locks(
+    session: Transaction, tenant_id: str, reservation_id: UUID, order_id: UUID | None
+) -> Outcome:
+    """Lock the reservation and its lines' stock rows, then decide: not there (a saga's early
+    release leaves a record), not the tenant's, committed, done already, or let go now."""
     reservations = ReservationRepository(session)
     reservation, lines = await reservations.locked_with_lines(reservation_id)
     if reservation is None and order_id is not None:
@@ -203,7 +217,7 @@ async def release(
         raise AlreadyCommitted()
     if reservation.status != "HELD":
         return Outcome(await read(session, reservation), changed=False)
-    answer = _answer(replace(reservation, status="RELEASED"), _held(lines))
+    answer = answer_of(replace(reservation, status="RELEASED"), held_lines(lines))
     await _let_go(session, reservation, answer)
     return Outcome(answer, changed=True)
 
@@ -218,7 +232,7 @@ async def _release_at_once(
     reservation, lines = await reservations.with_lines(reservation_id)
     if reservation is None or reservation.tenant_id != tenant_id or reservation.status != "HELD":
         return None
-    answer = _answer(replace(reservation, status="RELEASED"), _held(lines))
+    answer = answer_of(replace(reservation, status="RELEASED"), held_lines(lines))
     skus = sorted({line.sku for line in lines})
     write = answer_write(session, tenant_id, answer)
     if not await reservations.try_let_go(reservation, skus, write):
@@ -253,7 +267,7 @@ async def commit(
         out_of_hold=True,
     )
     reservation = await reservations.set_status(reservation, "COMMITTED")
-    answer = _answer(reservation, _held(lines))
+    answer = answer_of(reservation, held_lines(lines))
     await publish_answer(session, tenant_id, answer)
     return Outcome(answer, changed=True)
 
@@ -281,7 +295,7 @@ async def return_stock(
     )
     await evaluate_thresholds(session, tenant_id, sorted({line.sku for line in lines}))
     reservation = await reservations.set_status(reservation, "RETURNED")
-    answer = _answer(reservation, _held(lines))
+    answer = answer_of(reservation, held_lines(lines))
     await publish_answer(session, tenant_id, answer)
     return Outcome(answer, changed=True)
 
@@ -337,7 +351,7 @@ async def _expire_locked(
     session: Transaction, reservation: ReservationRow, lines: Sequence[LineRow]
 ) -> None:
     await _let_go(
-        session, reservation, _answer(replace(reservation, status="EXPIRED"), _held(lines))
+        session, reservation, answer_of(replace(reservation, status="EXPIRED"), held_lines(lines))
     )
 
 
@@ -376,61 +390,4 @@ async def get_reservation(
 
 async def read(session: Transaction, reservation: ReservationRow) -> ReservationRead:
     lines = await ReservationRepository(session).lines(reservation.id)
-    return _answer(reservation, _held(lines))
-
-
-def _held(lines: Sequence[LineRow]) -> list[HeldLine]:
-    return [HeldLine(sku=line.sku, warehouse=line.warehouse_code, qty=line.qty) for line in lines]
-
-
-def _answer(reservation: ReservationRow, lines: list[HeldLine]) -> ReservationRead:
-    return ReservationRead(
-        reservation_id=reservation.id,
-        order_id=reservation.order_id,
-        status=reservation.status,
-        lines=lines,
-        short_lines=(
-            [ShortLine.model_validate(line) for line in reservation.short_lines]
-            if reservation.short_lines is not None
-            else None
-        ),
-        expires_at=reservation.expires_at,
-        created_at=reservation.created_at,
-    )
-
-
-def answer_event(tenant_id: str, answer: ReservationRead) -> EventData:
-    """The fact that tells the saga where its reservation stands."""
-    ids = {
-        "reservation_id": answer.reservation_id,
-        "order_id": answer.order_id,
-        "tenant_id": tenant_id,
-    }
-    match answer.status:
-        case "HELD":
-            return StockReserved(**ids, lines=answer.lines, expires_at=answer.expires_at)
-        case "FAILED":
-            return ReservationFailed(**ids, short_lines=answer.short_lines or [])
-        case "COMMITTED":
-            return StockCommitted(**ids, lines=answer.lines)
-        case "EXPIRED":
-            return ReservationExpired(**ids)
-        case "RETURNED":
-            return StockReturned(**ids, lines=answer.lines)
-        case _:
-            return StockReleased(**ids)
-
-
-def answer_write(session: Transaction, tenant_id: str, answer: ReservationRead) -> OutboxWrite:
-    """The answer's event as an outbox write: keyed by the order, about the reservation."""
-    return outbox_write(
-        session,
-        answer_event(tenant_id, answer),
-        key=str(answer.order_id),
-        subject=str(answer.reservation_id),
-        tenant_id=tenant_id,
-    )
-
-
-async def publish_answer(session: Transaction, tenant_id: str, answer: ReservationRead) -> None:
-    await write_event(session, answer_write(session, tenant_id, answer))
+    return answer_of(reservation, held_lines(lines))
