@@ -2,8 +2,7 @@
 body size limits, in one layer.
 
 One layer rather than one per concern: every layer wraps ``receive`` and ``send`` again and adds
-a coroutine frame to every message of every request, and on the hot paths three of them cost
-more than the work they did (``bench/results/reservations.md``).
+a coroutine frame to every message of every request.
 """
 
 import json
