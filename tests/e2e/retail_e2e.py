@@ -39,6 +39,14 @@ class Platform:
         state: dict[str, Any] = json.loads((self.home / "run" / "state.json").read_text())
         return state
 
+    @property
+    def supervisor_log(self) -> Path:
+        return self.home / "supervisor.log"
+
+    def supervisor_output(self) -> str:
+        """What ``retail up`` has printed so far (restarts, replays), for failure messages."""
+        return self.supervisor_log.read_text(errors="replace")
+
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
@@ -55,20 +63,24 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         "RETAIL_GATEWAY_AUTH_RATE_LIMIT": "10000/minute",
     }
     retail = Path(sys.executable).parent / "retail"
-    process = subprocess.Popen(
-        [str(retail), "up", "--home", str(home)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 90
+    platform = Platform(home, ports)
+    # A file, not a pipe: nobody reads the supervisor's output while the tests run, and a full
+    # pipe would block it (no more restarts, no replays).
+    with platform.supervisor_log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(retail), "up", "--home", str(home)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 180
     while not all(_ready(f"http://127.0.0.1:{port}") for port in ports.values()):
         if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
             process.kill()
-            pytest.fail(f"retail up did not come up:\n{output}")
+            process.wait()
+            pytest.fail(f"retail up did not come up:\n{platform.supervisor_output()}")
         time.sleep(0.3)
-    yield Platform(home, ports)
+    yield platform
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
 

@@ -135,10 +135,10 @@ def kill(platform: Platform, victim: str) -> None:
 
 def final_orders(platform: Platform, admin: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     deadline = time.monotonic() + 150
-    found: dict[str, dict[str, Any]] = {}
+    seen: dict[str, dict[str, Any]] = {}
     while time.monotonic() < deadline:
         for order_id in ids:
-            if order_id in found:
+            if seen.get(order_id, {}).get("status") in FINAL:
                 continue
             try:
                 response = httpx.get(
@@ -148,13 +148,22 @@ def final_orders(platform: Platform, admin: str, ids: list[str]) -> dict[str, di
                 )
             except httpx.HTTPError:
                 continue
-            if response.status_code == 200 and response.json()["status"] in FINAL:
-                found[order_id] = response.json()
-        if len(found) == len(ids):
-            return found
+            if response.status_code == 200:
+                seen[order_id] = response.json()
+        if all(seen.get(order_id, {}).get("status") in FINAL for order_id in ids):
+            return seen
         time.sleep(1)
-    missing = sorted(set(ids) - set(found))
-    pytest.fail(f"orders never reached a final state: {missing}")
+    stuck = {
+        order_id: [step["status"] for step in seen[order_id]["status_history"]]
+        if order_id in seen
+        else "never read"
+        for order_id in ids
+        if seen.get(order_id, {}).get("status") not in FINAL
+    }
+    pytest.fail(
+        f"orders never reached a final state (their history): {stuck}\n"
+        f"retail up printed:\n{platform.supervisor_output()}"
+    )
 
 
 @pytest.mark.timeout(420)

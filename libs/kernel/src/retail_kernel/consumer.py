@@ -9,14 +9,20 @@ goes to ``<topic>.dlq`` with the error and its origin in headers, and the consum
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import KafkaError
 from opentelemetry import propagate, trace
 from pydantic import ValidationError
@@ -109,6 +115,36 @@ class RecordConsumerSpec:
     handler: RecordHandler
 
 
+class Assignments(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    """Counts the partition assignments a consumer received: one per rebalance of its group."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        self.count += 1
+
+
+async def _rewind_past_the_end(consumer: AIOKafkaConsumer) -> None:
+    """Read again from the start of a partition whose log ends before this consumer's position.
+
+    Kafka answers such a fetch with OFFSET_OUT_OF_RANGE and the consumer resets by its
+    ``auto_offset_reset`` (earliest); the embedded broker answers with nothing, for ever. Its log
+    is in memory: after a restart it is shorter than what the group had read and committed.
+    Everything read again is found in the inbox, or is the outboxes' replay not yet handled.
+    """
+    for tp in consumer.assignment():
+        end = consumer.highwater(tp)
+        if end is not None and await consumer.position(tp) > end:
+            log.warning(
+                "position past the end of the log; reading it from the start", topic=tp.topic
+            )
+            await consumer.seek_to_beginning(tp)
+
+
 class ConsumerRunner:
     """Runs one ``ConsumerSpec`` against Kafka until cancelled."""
 
@@ -127,21 +163,33 @@ class ConsumerRunner:
         self.inbox_model = inbox_model
         self.settings = settings
         self.ready = asyncio.Event()
+        self.assignments = Assignments()
 
     async def run(self) -> None:
         """Consume forever; reconnects with back-off when the broker goes away."""
         backoff = 0.5
         while True:
-            consumer = make_consumer(self.settings, self.spec.name, self.spec.topics)
+            consumer = make_consumer(
+                self.settings, self.spec.name, self.spec.topics, self.assignments
+            )
             try:
                 await consumer.start()
                 self.ready.set()
                 backoff = 0.5
                 while True:
                     batches = await consumer.getmany(timeout_ms=1000)
+                    if not batches:
+                        await _rewind_past_the_end(consumer)
+                    fetched_in = self.assignments.count
                     for tp, records in batches.items():
                         for record in records:
                             await self.process(record)
+                        if self.assignments.count != fetched_in:
+                            # The group rebalanced while these were handled (a new member, a
+                            # restarted broker): the positions now start from the committed
+                            # offsets, and these offsets may belong to a log that is gone.
+                            # What was handled is fetched again and found in the inbox.
+                            break
                         await consumer.commit({tp: records[-1].offset + 1})
                         self._record_lag(consumer.highwater(tp), tp, records[-1].offset)
             except asyncio.CancelledError:

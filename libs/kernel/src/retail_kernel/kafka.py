@@ -3,7 +3,7 @@
 import contextlib
 from collections.abc import Mapping, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from opentelemetry import propagate
@@ -25,11 +25,14 @@ def make_producer(settings: BaseServiceSettings) -> AIOKafkaProducer:
 
 
 def make_consumer(
-    settings: BaseServiceSettings, group_id: str, topics: Sequence[str]
+    settings: BaseServiceSettings,
+    group_id: str,
+    topics: Sequence[str],
+    listener: ConsumerRebalanceListener | None = None,
 ) -> AIOKafkaConsumer:
-    """Manual offset commits; a short fetch wait, which the embedded broker needs for latency."""
-    return AIOKafkaConsumer(
-        *topics,
+    """Manual offset commits; a short fetch wait, which the embedded broker needs for latency.
+    ``listener`` hears of every rebalance of the group."""
+    consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=group_id,
         client_id=f"{settings.service_name}-{group_id}",
@@ -38,6 +41,8 @@ def make_consumer(
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         max_poll_records=100,
     )
+    consumer.subscribe(list(topics), listener=listener)
+    return consumer
 
 
 def trace_headers(traceparent: str | None) -> list[tuple[str, bytes]]:
