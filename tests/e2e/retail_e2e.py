@@ -76,13 +76,22 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     deadline = time.monotonic() + 180
     while not all(_ready(f"http://127.0.0.1:{port}") for port in ports.values()):
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
+            _stop(process)
             pytest.fail(f"retail up did not come up:\n{platform.supervisor_output()}")
         time.sleep(0.3)
     yield platform
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
+    _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop ``retail up`` as Ctrl-C does, so that it stops what it started."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _ready(base: str) -> bool:

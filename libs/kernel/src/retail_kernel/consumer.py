@@ -136,9 +136,12 @@ async def _rewind_past_the_end(consumer: AIOKafkaConsumer) -> None:
     is in memory: after a restart it is shorter than what the group had read and committed.
     Everything read again is found in the inbox, or is the outboxes' replay not yet handled.
     """
-    for tp in consumer.assignment():
-        end = consumer.highwater(tp)
-        if end is not None and await consumer.position(tp) > end:
+    ends = {tp: consumer.highwater(tp) for tp in consumer.assignment()}
+    for tp, end in ends.items():
+        # An await may see a rebalance: ask only of what is still assigned.
+        if end is None or tp not in consumer.assignment():
+            continue
+        if await consumer.position(tp) > end:
             log.warning(
                 "position past the end of the log; reading it from the start", topic=tp.topic
             )
@@ -191,7 +194,7 @@ class ConsumerRunner:
                             # What was handled is fetched again and found in the inbox.
                             break
                         await consumer.commit({tp: records[-1].offset + 1})
-                        self._record_lag(consumer.highwater(tp), tp, records[-1].offset)
+                        self._record_lag(consumer, tp, records[-1].offset)
             except asyncio.CancelledError:
                 raise
             except KafkaError:
@@ -201,7 +204,10 @@ class ConsumerRunner:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
 
-    def _record_lag(self, highwater: int | None, tp: TopicPartition, offset: int) -> None:
+    def _record_lag(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        if tp not in consumer.assignment():  # the group rebalanced during the commit
+            return
+        highwater = consumer.highwater(tp)
         if highwater is not None:
             CONSUMER_LAG.labels(self.spec.name, tp.topic).set(max(0, highwater - offset - 1))
 
