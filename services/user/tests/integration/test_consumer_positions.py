@@ -102,7 +102,7 @@ class Runner:
         self.task = asyncio.create_task(self.runner.run())
 
     def holding(self, name: str) -> None:
-        """The handler will wait at the record ``name`` until ``release``."""
+        """The handler will wait at the record ``name`` until ``hold[name]`` is set."""
         self.hold[name] = asyncio.Event()
         self.reached[name] = asyncio.Event()
 
