@@ -8,7 +8,7 @@ consumer left there would wait for ever.
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -24,16 +24,9 @@ from retail_kernel.kafka import ensure_topics
 from retail_kernel.outbox import build_event
 from retail_kernel.testing.plugin import RetailInfra
 from retail_user.config import UserSettings
-from retail_user.models import Inbox, Outbox
+from retail_user.models import Inbox
 
 WAIT_SECONDS = 30
-
-
-@pytest.fixture
-async def database(user_settings: UserSettings) -> AsyncIterator[Database]:
-    db = Database(user_settings.database_url, source="retail/test", outbox_model=Outbox)
-    yield db
-    await db.dispose()
 
 
 def _record(name: str) -> bytes:

@@ -4,7 +4,6 @@ import asyncio
 import json
 import random
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,13 +26,6 @@ from retail_user.config import UserSettings
 from retail_user.models import Inbox, Outbox
 
 TOPIC = "retail.user.events"
-
-
-@pytest.fixture
-async def database(user_settings: UserSettings) -> AsyncIterator[Database]:
-    db = Database(user_settings.database_url, source="retail/test", outbox_model=Outbox)
-    yield db
-    await db.dispose()
 
 
 def _registered(name: str) -> UserRegistered:
