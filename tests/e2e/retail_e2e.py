@@ -1,6 +1,5 @@
 """The platform as ``retail up`` starts it, shared by the end-to-end tests."""
 
-import json
 import os
 import signal
 import subprocess
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from retail_cli.platform import Home
 from retail_kernel.embedded import free_port
 from retail_kernel.registry import installed_services
 
@@ -36,7 +36,10 @@ class Platform:
         return _ready(self.url(service))
 
     def state(self) -> dict[str, Any]:
-        state: dict[str, Any] = json.loads((self.home / "run" / "state.json").read_text())
+        """What ``retail up`` wrote (atomically: never a partial file) about its processes."""
+        state = Home(self.home).read_state()
+        if state is None:
+            pytest.fail(f"retail up is not running:\n{self.supervisor_output()}")
         return state
 
     @property

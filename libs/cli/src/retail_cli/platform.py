@@ -24,6 +24,7 @@ from aiokafka.errors import KafkaError
 from retail_contracts.topics import ALL_TOPICS_AND_DEAD_LETTERS
 from retail_kernel import embedded, migrations
 from retail_kernel.db import Database
+from retail_kernel.files import create_once, write_atomically
 from retail_kernel.kafka import ensure_topics, make_producer
 from retail_kernel.outbox import OutboxRelay, replay
 from retail_kernel.registry import ServiceInfo, installed_services
@@ -55,13 +56,17 @@ class Home:
             folder.mkdir(parents=True, exist_ok=True)
 
     def read_state(self) -> dict[str, Any] | None:
-        if not self.state_file.exists():
+        """What a running ``retail up`` wrote, or ``None`` when nothing is running."""
+        try:
+            text = self.state_file.read_text()
+        except FileNotFoundError:
             return None
-        state: dict[str, Any] = json.loads(self.state_file.read_text())
+        state: dict[str, Any] = json.loads(text)
         return state
 
     def write_state(self, state: dict[str, Any]) -> None:
-        self.state_file.write_text(json.dumps(state, indent=2))
+        # Read by `retail status`/`down` and the tests while the supervisor rewrites it.
+        write_atomically(self.state_file, json.dumps(state, indent=2))
 
 
 def pid_alive(pid: int) -> bool:
@@ -103,8 +108,7 @@ def client_secret_file(home: Path, info: ServiceInfo) -> Path:
     path = home / "secrets" / f"{info.service_client}.client-secret"
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+        create_once(path, secrets.token_urlsafe(32), mode=0o600)
     return path
 
 

@@ -5,6 +5,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from retail_kernel.files import write_atomically
 from retail_notification.channels.base import Outgoing
 
 
@@ -23,12 +24,6 @@ class LocalOutbox:
             "body": message.body,
             "html": message.html,
         }
-        await asyncio.to_thread(_write, path, json.dumps(document, indent=2))
+        # Readers (a developer, the tests) never see half a message.
+        await asyncio.to_thread(write_atomically, path, json.dumps(document, indent=2))
         return f"local:{path.name}"
-
-
-def _write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(content)
-    temporary.replace(path)  # readers never see half a file

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 import boto3
 
+from retail_kernel.files import write_atomically
 from retail_product.config import ProductSettings
 
 
@@ -29,18 +30,12 @@ class LocalPictureStore:
 
     async def put(self, key: str, data: bytes, content_type: str) -> str:
         path = self._path(key)
-        await asyncio.to_thread(_write, path, data)
+        # A reader (the media route) never sees half a picture.
+        await asyncio.to_thread(write_atomically, path, data)
         return f"{self.base_url}/{key}"
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".part")
-    partial.write_bytes(data)
-    partial.replace(path)  # a reader never sees half a picture
 
 
 class S3PictureStore:
