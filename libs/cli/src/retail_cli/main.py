@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from retail_cli import platform
+from retail_cli import platform, production
 from retail_cli.platform import Home, ManagedProcess
-from retail_kernel import embedded
+from retail_kernel import embedded, migrations
 from retail_kernel.registry import ServiceInfo, installed_services, stateful_services
 
 app = typer.Typer(help="Run and operate the retail platform.", no_args_is_help=True)
@@ -31,6 +32,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(clients_app, name="clients")
 app.add_typer(payments_app, name="payments")
 app.add_typer(orders_app, name="orders")
+app.add_typer(production.topics_app, name="topics")
+app.command()(production.serve)
 console = Console()
 
 HomeOption = Annotated[
@@ -252,8 +255,23 @@ def logs(
 
 
 @app.command()
-def migrate(home: HomeOption = DEFAULT_HOME) -> None:
-    """Apply every service's migrations to the embedded PostgreSQL."""
+def migrate(
+    service: Annotated[
+        str | None,
+        typer.Option(help="Only this service, at RETAIL_<SERVICE>_DATABASE_URL (a deploy job)"),
+    ] = None,
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Apply every service's migrations to the embedded PostgreSQL, or one service's to its
+    own database."""
+    if service is not None:
+        info = production.service_info(service)
+        if info.migrations_dir is None:
+            raise production.ConfigurationError(f"{service} has no database to migrate")
+        settings = platform.local_settings(info, Home(home.resolve()))
+        migrations.upgrade(info.migrations(), settings.database_url)
+        console.print(f"{service}: migrated")
+        return
     place = Home(home.resolve())
     place.prepare()
     admin_uri = embedded.start_postgres(place.pgdata)
@@ -305,11 +323,26 @@ def rotate_keys(home: HomeOption = DEFAULT_HOME) -> None:
 
 
 @clients_app.command("create")
-def create_client(client_id: str, tenant: str = "default", home: HomeOption = DEFAULT_HOME) -> None:
-    """Register a service client and print its secret (shown once)."""
+def create_client(
+    client_id: str,
+    tenant: str = "default",
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(help="Register the secret in this file (idempotent) instead of a new one"),
+    ] = None,
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Register a service client and print its secret (shown once), or register the secret a
+    deployment already holds (``--secret-file``)."""
     from retail_cli import user_admin  # noqa: PLC0415
 
-    secret = asyncio.run(user_admin.create_client(Home(home.resolve()), client_id, tenant))
+    place = Home(home.resolve())
+    if secret_file is not None:
+        given = secret_file.read_text().strip()
+        asyncio.run(user_admin.ensure_client(place, client_id, tenant, given))
+        console.print(f"client {client_id} registered with the secret in {secret_file}")
+        return
+    secret = asyncio.run(user_admin.create_client(place, client_id, tenant))
     console.print(f"client_id={client_id}\nclient_secret={secret}")
 
 
@@ -363,3 +396,24 @@ def rebuild_order_read_model(home: HomeOption = DEFAULT_HOME) -> None:
 
     applied = asyncio.run(order_admin.rebuild_read_model(Home(home.resolve())))
     console.print(f"rebuilt the orders read model from {applied} events")
+
+
+def run() -> None:
+    """The ``retail`` command: a user's mistake is one line on stderr and exit code 2."""
+    try:
+        app()
+    except (production.ConfigurationError, embedded.EmbeddedMissing, OSError) as exc:
+        _fail(str(exc))
+    except ValidationError as exc:
+        _fail(f"{exc.title}: " + "; ".join(_problem(error) for error in exc.errors()))
+
+
+def _problem(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {message}" if where else message
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise SystemExit(2)

@@ -113,8 +113,13 @@ def client_secret_file(home: Path, info: ServiceInfo) -> Path:
 
 
 def local_settings(info: ServiceInfo, home: Home) -> BaseServiceSettings:
-    """A service's settings: from the environment when it names a database, else embedded."""
-    if os.environ.get(f"{info.env_prefix}DATABASE_URL"):
+    """A service's settings: from the environment when it names a database (or in production,
+    where a missing one is an error), else the embedded PostgreSQL's."""
+    prefix = info.env_prefix
+    configured = os.environ.get(f"{prefix}DATABASE_URL") or os.environ.get(
+        f"{prefix}DATABASE_URL_FILE"
+    )
+    if configured or os.environ.get(f"{prefix}ENVIRONMENT", "development") == "production":
         return info.settings()
     admin_uri = embedded.start_postgres(home.pgdata)
     state = home.read_state() or {}

@@ -139,7 +139,9 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
             broker = Broker(settings)
             app.state.broker = broker
             tasks = _background_tasks(app, settings, spec, database, broker)
-            stack.push_async_callback(_stop, tasks, broker)
+            stack.push_async_callback(
+                _stop, tasks, broker, app.state.consumers, settings.shutdown_grace_seconds
+            )
             _tune_garbage_collector()
             log.info("service started", port=settings.port)
             yield
@@ -221,7 +223,7 @@ def _background_tasks(
     return [
         asyncio.create_task(broker.start(), name="broker-start"),
         *(
-            asyncio.create_task(_run_worker(worker, broker), name=type(worker).__name__)
+            asyncio.create_task(_run_worker(worker, broker), name=_task_name(worker))
             for worker in workers
         ),
         *(
@@ -252,9 +254,28 @@ async def _run_worker(worker: OutboxRelay | ConsumerRunner, broker: Broker) -> N
     await worker.run()
 
 
-async def _stop(tasks: list[asyncio.Task[None]], broker: Broker) -> None:
-    """Cancel the background work and close the producer, each within a deadline: a stuck
-    worker is reported rather than allowed to hang the process's shutdown."""
+def _task_name(worker: OutboxRelay | ConsumerRunner) -> str:
+    if isinstance(worker, ConsumerRunner):
+        return f"consumer:{worker.spec.name}"
+    return type(worker).__name__
+
+
+async def _stop(
+    tasks: list[asyncio.Task[None]],
+    broker: Broker,
+    consumers: list[ConsumerRunner],
+    grace_seconds: float,
+) -> None:
+    """Let the consumers finish their batch and commit it, then cancel the rest of the
+    background work and close the producer, each within a deadline: a stuck worker is reported
+    rather than allowed to hang the process's shutdown."""
+    for consumer in consumers:
+        consumer.stop()
+    # Only a consumer that has joined has a batch to finish.
+    joined = {_task_name(consumer) for consumer in consumers if consumer.ready.is_set()}
+    finishing = [task for task in tasks if task.get_name() in joined]
+    if finishing:
+        await asyncio.wait(finishing, timeout=grace_seconds)
     for task in tasks:
         task.cancel()
     try:

@@ -149,7 +149,7 @@ async def _rewind_past_the_end(consumer: AIOKafkaConsumer) -> None:
 
 
 class ConsumerRunner:
-    """Runs one ``ConsumerSpec`` against Kafka until cancelled."""
+    """Runs one ``ConsumerSpec`` against Kafka until stopped (``stop()``) or cancelled."""
 
     def __init__(
         self,
@@ -167,11 +167,16 @@ class ConsumerRunner:
         self.settings = settings
         self.ready = asyncio.Event()
         self.assignments = Assignments()
+        self.stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit its offsets, then return from ``run``."""
+        self.stopping.set()
 
     async def run(self) -> None:
-        """Consume forever; reconnects with back-off when the broker goes away."""
+        """Consume until stopped; reconnects with back-off when the broker goes away."""
         backoff = 0.5
-        while True:
+        while not self.stopping.is_set():
             consumer = make_consumer(
                 self.settings, self.spec.name, self.spec.topics, self.assignments
             )
@@ -179,7 +184,7 @@ class ConsumerRunner:
                 await consumer.start()
                 self.ready.set()
                 backoff = 0.5
-                while True:
+                while not self.stopping.is_set():
                     batches = await consumer.getmany(timeout_ms=1000)
                     if not batches:
                         await _rewind_past_the_end(consumer)
@@ -201,8 +206,9 @@ class ConsumerRunner:
                 log.warning("consumer lost the broker; reconnecting", consumer=self.spec.name)
             finally:
                 await _stop_soon(consumer)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 10.0)
+            if not self.stopping.is_set():
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
 
     def _record_lag(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         if tp not in consumer.assignment():  # the group rebalanced during the commit

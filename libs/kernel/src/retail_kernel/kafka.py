@@ -60,14 +60,30 @@ def headers_dict(headers: Headers | None) -> Mapping[str, str]:
     return {key: value.decode(errors="replace") for key, value in headers or ()}
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Sequence[str]) -> None:
-    """Create the topics that do not exist yet (one partition each, as the embedded broker
-    makes them): a consumer that subscribes before a topic's first record then sees it."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def ensure_topics(
+    bootstrap_servers: str,
+    topics: Sequence[str],
+    *,
+    partitions: int = 1,
+    replication_factor: int = 1,
+) -> list[str]:
+    """Create the topics that do not exist yet; returns those it created. A consumer that
+    subscribes before a topic's first record then sees it. (The embedded broker makes a topic
+    with one partition when a record arrives first.)"""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
     await admin.start()
+    created = []
     try:
         for topic in topics:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+                await admin.create_topics(
+                    [
+                        NewTopic(
+                            topic, num_partitions=partitions, replication_factor=replication_factor
+                        )
+                    ]
+                )
+                created.append(topic)
     finally:
         await admin.close()
+    return created

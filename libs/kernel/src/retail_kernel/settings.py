@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -41,6 +41,8 @@ class BaseServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RETAIL_", extra="ignore")
 
     service_name: ClassVar[str] = "retail"
+    # False for a process with no database of its own (the gateway).
+    needs_database: ClassVar[bool] = True
 
     environment: Environment = "development"
     host: str = "127.0.0.1"
@@ -70,6 +72,11 @@ class BaseServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otlp_endpoint: str | None = None
+    # `retail serve`: uvicorn worker processes, and how long a stop may take — requests in
+    # flight finish within it, then the consumers finish their batch (Kubernetes'
+    # terminationGracePeriodSeconds must be longer than both together).
+    workers: int = Field(default=1, ge=1, le=64)
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0, le=600)
 
     @classmethod
     def settings_customise_sources(
@@ -83,13 +90,31 @@ class BaseServiceSettings(BaseSettings):
         return (init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings)
 
     @model_validator(mode="after")
-    def _refuse_development_secrets(self) -> "BaseServiceSettings":
+    def _refuse_development_defaults(self) -> "BaseServiceSettings":
         if self.environment in ("development", "test"):
             return self
+        prefix = str(self.model_config.get("env_prefix", ""))
+        if self.needs_database and "database_url" not in self.model_fields_set:
+            raise ValueError(f"{prefix}DATABASE_URL is not set (or {prefix}DATABASE_URL_FILE)")
         for name in type(self).model_fields:
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value().startswith(
                 DEV_SECRET_PREFIX
             ):
-                raise ValueError(f"{name} still has its development default; set a real secret")
+                variable = f"{prefix}{name.upper()}"
+                raise ValueError(
+                    f"{variable} still has its development default; set a real secret "
+                    f"({variable} or {variable}_FILE)"
+                )
         return self
+
+
+class TopicSettings(BaseSettings):
+    """``retail topics ensure``: the broker, and how every topic is made there."""
+
+    model_config = SettingsConfigDict(env_prefix="RETAIL_TOPICS_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Consumers of one group share a topic's partitions: more partitions, more replicas at work.
+    partitions: int = Field(default=1, ge=1, le=10_000)
+    replication_factor: int = Field(default=1, ge=1, le=32)

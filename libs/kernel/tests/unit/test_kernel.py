@@ -15,6 +15,8 @@ from retail_kernel.pagination import decode_cursor, encode_cursor
 from retail_kernel.schemas import InputModel
 from retail_kernel.settings import DEV_SECRET_PREFIX, BaseServiceSettings
 
+DATABASE = "postgresql+asyncpg://demo@db.internal/demo"
+
 
 class DemoSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RETAIL_DEMO_", extra="ignore")
@@ -37,11 +39,17 @@ class TestSettings:
         assert DemoSettings().signing_secret.get_secret_value() == "from-a-file"
 
     def test_refuses_a_development_secret_in_production(self) -> None:
-        with pytest.raises(ValidationError, match="development default"):
-            DemoSettings(environment="production")
+        with pytest.raises(ValidationError, match="RETAIL_DEMO_SIGNING_SECRET still has its dev"):
+            DemoSettings(environment="production", database_url=DATABASE)
+
+    def test_refuses_a_missing_database_url_in_production(self) -> None:
+        with pytest.raises(ValidationError, match="RETAIL_DEMO_DATABASE_URL is not set"):
+            DemoSettings(environment="production", signing_secret=SecretStr("s3cr3t"))
 
     def test_accepts_a_real_secret_in_production(self) -> None:
-        settings = DemoSettings(environment="production", signing_secret=SecretStr("s3cr3t"))
+        settings = DemoSettings(
+            environment="production", signing_secret=SecretStr("s3cr3t"), database_url=DATABASE
+        )
         assert settings.environment == "production"
 
     def test_user_service_refuses_cheap_bcrypt_in_production(self) -> None:
@@ -51,6 +59,7 @@ class TestSettings:
             UserSettings(
                 environment="production",
                 key_encryption_secret=SecretStr("real"),
+                database_url=DATABASE,
                 bcrypt_rounds=4,
             )
 

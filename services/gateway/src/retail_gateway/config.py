@@ -23,6 +23,7 @@ class GatewaySettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RETAIL_GATEWAY_", extra="ignore")
 
     service_name: ClassVar[str] = "gateway"
+    needs_database: ClassVar[bool] = False
 
     port: int = 8000
     # Path prefix → service, first match wins (JSON: [["/api/v1/users", "user"], …]).
