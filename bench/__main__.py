@@ -3,7 +3,7 @@
 import os
 import sys
 
-from bench import catalog, gateway, orders, reservations, user
+from bench import catalog, gateway, image, orders, reservations, user
 
 BENCHMARKS = {
     "user": user.main,
@@ -11,6 +11,7 @@ BENCHMARKS = {
     "reservations": reservations.main,
     "orders": orders.main,
     "gateway": gateway.main,
+    "image": image.main,
 }
 
 

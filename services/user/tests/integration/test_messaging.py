@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from sqlalchemy import func, select, update
@@ -251,6 +251,42 @@ class TestConsumer:
         assert headers[2]["dlq-error-type"] == b"ValidationError"
         assert dead[2].value == b"{not json"
         assert json.loads(dead[0].value or b"")["data"]["username"] == "explodes"
+
+    async def test_a_stopped_consumer_finishes_its_batch_commits_it_and_returns(
+        self,
+        database: Database,
+        kafka_producer: AIOKafkaProducer,
+        user_settings: UserSettings,
+        retail_infra: RetailInfra,
+        topic: str,
+    ) -> None:
+        for number in range(5):
+            event = build_event(_registered(f"batch-{number}"), source="test", subject="s")
+            await kafka_producer.send_and_wait(topic, event.model_dump_json().encode(), key=b"k")
+        started = asyncio.Event()
+
+        async def slow(session: AsyncSession, event: CloudEvent) -> None:
+            started.set()
+            await asyncio.sleep(0.2)  # a handler still at work when the stop comes
+            await self._effect(session, event)
+
+        runner = self._runner(database, kafka_producer, user_settings, slow, topic)
+        task = asyncio.create_task(runner.run())
+        await asyncio.wait_for(started.wait(), timeout=20)
+        runner.stop()
+        await asyncio.wait_for(task, timeout=10)  # returns by itself: nobody cancels it
+
+        handled = await self._effects(database)
+        assert handled == 5  # the whole batch in hand, not just the record being handled
+        probe = AIOKafkaConsumer(
+            bootstrap_servers=retail_infra.bootstrap_servers, group_id=runner.spec.name
+        )
+        await probe.start()
+        try:
+            committed = await probe.committed(TopicPartition(topic, 0))
+        finally:
+            await probe.stop()
+        assert committed == handled
 
 
 class TestTracePropagation:
