@@ -4,11 +4,9 @@ Flux and the Prometheus Operator, and policy rules over what every environment r
 among them that the network and mesh policies allow exactly the calls the code makes."""
 
 import functools
-import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -22,11 +20,10 @@ from cloudcoil.models.istio.security import v1 as istio_security
 from cloudcoil.models.prometheus_operator import v1 as prometheus
 from pydantic import BaseModel
 
+from retail_charts import CHART, ROOT, Manifest, helm, of_kind, tool
 from retail_kernel.registry import installed_services
 from retail_kernel.settings import TopicSettings
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "deploy" / "helm" / "retail"
 FLUX = ROOT / "deploy" / "flux"
 ENVIRONMENTS = ("dev", "staging", "prod")
 KUBERNETES = "1.33.0"
@@ -58,20 +55,6 @@ CRDS: dict[tuple[str, str], type[BaseModel]] = {
     ),
 }
 
-Manifest = dict[str, Any]
-
-
-def tool(name: str) -> str:
-    found = shutil.which(name)
-    assert found, f"{name} is needed (./dev test installs helm and kubectl into .venv/bin)"
-    return found
-
-
-def helm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [tool("helm"), *args], capture_output=True, text=True, timeout=120, check=False
-    )
-
 
 def values_file(variation: str) -> str:
     return str(CHART / f"values-{variation.split('-', maxsplit=1)[0]}.yaml")
@@ -85,10 +68,6 @@ def rendered(variation: str) -> tuple[Manifest, ...]:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return tuple(document for document in yaml.safe_load_all(done.stdout) if document)
-
-
-def of_kind(manifests: Iterable[Manifest], kind: str) -> list[Manifest]:
-    return [manifest for manifest in manifests if manifest["kind"] == kind]
 
 
 def by_service(manifests: Iterable[Manifest], kind: str) -> dict[str, Manifest]:

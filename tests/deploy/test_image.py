@@ -3,7 +3,6 @@ Debian base, holds only what production needs, serves an order end to end with o
 non-root container per service, stops cleanly, survives SIGKILL mid-saga, and travels through a
 registry by digest."""
 
-import asyncio
 import json
 import shutil
 import socket
@@ -18,15 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
-from retail_kernel import embedded
 from retail_kernel.registry import ServiceInfo, installed_services, stateful_services
 from retail_kernel.testing.containers import (
     ROOT,
-    build_image,
     exit_code,
-    forwarded_postgres,
+    host_infrastructure,
     podman,
     podman_process,
+    remove_containers,
     run_container,
     wait_ready,
 )
@@ -51,11 +49,6 @@ def test_hadolint_passes_on_the_dockerfile() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-@pytest.fixture(scope="module")
-def image() -> str:
-    return build_image()
 
 
 def test_the_image_holds_only_what_production_runs(image: str) -> None:
@@ -220,42 +213,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _remove_containers() -> None:
-    names = podman("ps", "--all", "--filter", f"name={PREFIX}", "--format", "{{.Names}}")
-    for name in names.split():
-        podman("rm", "--force", "--time", "0", name, check=False)
-
-
 @pytest.fixture(scope="module")
 def deployment(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     base = tmp_path_factory.mktemp("image")
-    admin_uri = embedded.start_postgres(base / "pg")
-    broker_port = _free_port()
-    broker = embedded.start_broker(broker_port, base / "broker.log")
-    _remove_containers()
+    remove_containers(PREFIX)
     try:
-        with forwarded_postgres(admin_uri) as database_port:
+        with host_infrastructure(base) as infra:
             secrets = base / "secrets"
             _write_secrets(secrets)
-            deployment = Deployment(image, database_port, f"127.0.0.1:{broker_port}", secrets)
+            deployment = Deployment(image, infra.database_port, infra.bootstrap, secrets)
             deployment.ports = {name: _free_port() for name in installed_services()}
-            _install(deployment, admin_uri)
+            _install(deployment)
             for name in installed_services():
                 deployment.start(name)
             for name in installed_services():
                 wait_ready(deployment.url(name))
             yield deployment
     finally:
-        _remove_containers()
-        broker.terminate()
-        broker.wait(timeout=10)
-        embedded.stop_postgres(base / "pg")
+        remove_containers(PREFIX)
 
 
-def _install(deployment: Deployment, admin_uri: str) -> None:
-    """What a first install runs once: databases, migrations, topics, clients, an admin."""
+def _install(deployment: Deployment) -> None:
+    """What a first install runs once: migrations, topics, clients, an admin."""
     for info in stateful_services().values():
-        asyncio.run(embedded.ensure_database(admin_uri, info.database_name()))
         output = deployment.one_shot(info, "migrate", "--service", info.name)
         assert f"{info.name}: migrated" in output
     user = installed_services()["user"]

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,13 @@ class Platform:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    with running_platform(tmp_path_factory) as started:
+        yield started
+
+
+@contextmanager
+def running_platform(tmp_path_factory: pytest.TempPathFactory, *options: str) -> Iterator[Platform]:
+    """``retail up`` (with ``options``) in a home of its own, once every process is ready."""
     home = tmp_path_factory.mktemp("retail-home")
     ports = {name: free_port() for name in installed_services()}
     env = {
@@ -71,19 +79,30 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     # pipe would block it (no more restarts, no replays).
     with platform.supervisor_log.open("wb") as output:
         process = subprocess.Popen(
-            [str(retail), "up", "--home", str(home)],
+            [str(retail), "up", "--home", str(home), *options],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 180
-    while not all(_ready(f"http://127.0.0.1:{port}") for port in ports.values()):
+    while not _all_ready(platform):
         if process.poll() is not None or time.monotonic() > deadline:
             _stop(process)
             pytest.fail(f"retail up did not come up:\n{platform.supervisor_output()}")
         time.sleep(0.3)
-    yield platform
-    _stop(process)
+    try:
+        yield platform
+    finally:
+        _stop(process)
+
+
+def _all_ready(platform: Platform) -> bool:
+    """Every process ``retail up`` started answers ``/readyz`` (replicas included)."""
+    state = Home(platform.home).read_state()
+    if state is None:
+        return False
+    ports = [entry["port"] for entry in state["services"].values()]
+    return all(_ready(f"http://127.0.0.1:{port}") for port in ports)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -49,6 +49,16 @@ def up(
     broker_port: Annotated[int, typer.Option(envvar="RETAIL_BROKER_PORT")] = (
         platform.DEFAULT_BROKER_PORT
     ),
+    replicas: Annotated[
+        int,
+        typer.Option(min=1, max=4, help="Processes of each service with a database"),
+    ] = 1,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            min=1, envvar="RETAIL_TOPICS_PARTITIONS", help="Per topic (default: 2 per replica)"
+        ),
+    ] = None,
 ) -> None:
     """Start PostgreSQL, the broker and every service; Ctrl-C stops them all."""
     place = Home(home.resolve())
@@ -69,23 +79,18 @@ def up(
     bootstrap = f"127.0.0.1:{broker_port}"
     broker = ManagedProcess("broker", broker_port, [], {}, place.logs / "broker.log")
     broker.process = embedded.start_broker(broker_port, broker.log_path)
-    replayed = asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, stateful_services()))
-    processes = [
-        ManagedProcess(
-            name,
-            platform.service_port(info),
-            platform.uvicorn_command(info),
-            platform.service_env(info, admin_uri, bootstrap, place.root),
-            place.logs / f"{name}.log",
-        )
-        for name, info in services.items()
-    ]
+    # One partition is all one consumer per group needs; replicas share a topic's partitions.
+    partitions = partitions or (1 if replicas == 1 else 2 * replicas)
+    replayed = asyncio.run(
+        platform.replay_outboxes(admin_uri, bootstrap, stateful_services(), partitions=partitions)
+    )
+    processes = platform.service_processes(services, admin_uri, bootstrap, place, replicas)
     for process in processes:
         process.start()
     place.write_state(_state(bootstrap, broker, processes))
     _report_started(processes, replayed)
     try:
-        _supervise(place, admin_uri, bootstrap, broker, processes)
+        _supervise(place, admin_uri, bootstrap, broker, processes, partitions)
     finally:
         with console.status("stopping…"):
             for process in processes:
@@ -141,6 +146,7 @@ def _supervise(
     bootstrap: str,
     broker: ManagedProcess,
     processes: list[ManagedProcess],
+    partitions: int,
 ) -> None:
     """Restart what crashes (reporting it), until Ctrl-C or SIGTERM."""
     stopping = False
@@ -159,17 +165,21 @@ def _supervise(
             broker.process = embedded.start_broker(broker.port, broker.log_path)
             replay_due = True
         if replay_due:
-            replay_due = not _replayed(admin_uri, bootstrap)
+            replay_due = not _replayed(admin_uri, bootstrap, partitions)
         for process in processes:
             _restart_if_crashed(process)
         place.write_state(_state(bootstrap, broker, processes))
 
 
-def _replayed(admin_uri: str, bootstrap: str) -> bool:
+def _replayed(admin_uri: str, bootstrap: str, partitions: int) -> bool:
     """Republish the outboxes into a restarted broker; a failure is reported and retried at
     the supervisor's next turn rather than taking the platform down."""
     try:
-        asyncio.run(platform.replay_outboxes(admin_uri, bootstrap, stateful_services()))
+        asyncio.run(
+            platform.replay_outboxes(
+                admin_uri, bootstrap, stateful_services(), partitions=partitions
+            )
+        )
     except Exception as exc:  # anything: report it, retry at the next turn
         console.print(f"[red]replaying the outboxes failed ({exc!r}); retrying[/]")
         return False

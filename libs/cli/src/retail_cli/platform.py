@@ -142,11 +142,11 @@ REPLAY_ATTEMPTS = 6
 
 
 async def replay_outboxes(
-    admin_uri: str, bootstrap: str, services: dict[str, ServiceInfo]
+    admin_uri: str, bootstrap: str, services: dict[str, ServiceInfo], *, partitions: int = 1
 ) -> dict[str, int]:
     """Create every topic (and its dead-letter topic), then republish every kept outbox row:
     the in-memory broker starts empty each time."""
-    await ensure_topics(bootstrap, ALL_TOPICS_AND_DEAD_LETTERS)
+    await ensure_topics(bootstrap, ALL_TOPICS_AND_DEAD_LETTERS, partitions=partitions)
     counts: dict[str, int] = {}
     for name, info in services.items():
         settings = info.settings(**{"kafka_bootstrap_servers": bootstrap})
@@ -209,7 +209,43 @@ class ManagedProcess:
             self.process.wait()
 
 
-def uvicorn_command(info: ServiceInfo) -> list[str]:
+def service_processes(
+    services: dict[str, ServiceInfo],
+    admin_uri: str,
+    bootstrap: str,
+    home: Home,
+    replicas: int = 1,
+) -> list[ManagedProcess]:
+    """One process per service — ``replicas`` of each service that consumes or relays (every
+    one with a database), the second and later on free ports — and the gateway in front of
+    all of them."""
+    processes: list[ManagedProcess] = []
+    for name, info in services.items():
+        copies = replicas if info.database else 1
+        for copy in range(copies):
+            port = service_port(info) if copy == 0 else embedded.free_port()
+            env = {
+                **service_env(info, admin_uri, bootstrap, home.root),
+                f"{info.env_prefix}PORT": str(port),
+            }
+            label = name if copy == 0 else f"{name}-{copy + 1}"
+            processes.append(
+                ManagedProcess(
+                    label, port, uvicorn_command(info, port), env, home.logs / f"{label}.log"
+                )
+            )
+    gateway = next((p for p in processes if p.name == "gateway"), None)
+    if gateway is not None and replicas > 1:
+        upstreams: dict[str, list[str]] = {}
+        for process in processes:
+            service = process.name.split("-")[0]
+            if service != "gateway":
+                upstreams.setdefault(service, []).append(f"http://127.0.0.1:{process.port}")
+        gateway.env["RETAIL_GATEWAY_UPSTREAMS"] = json.dumps(upstreams)
+    return processes
+
+
+def uvicorn_command(info: ServiceInfo, port: int) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -219,7 +255,7 @@ def uvicorn_command(info: ServiceInfo) -> list[str]:
         "--host",
         "127.0.0.1",
         "--port",
-        str(service_port(info)),
+        str(port),
         "--no-access-log",
     ]
 

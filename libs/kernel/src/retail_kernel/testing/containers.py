@@ -2,6 +2,7 @@
 image benchmark (``tests/deploy``, ``bench/image.py``). Everything runs on this machine: no
 Docker engine, no registry but our own. Works from a checkout of the repository only."""
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -10,9 +11,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from retail_kernel import embedded
+from retail_kernel.registry import stateful_services
 
 ROOT = Path(__file__).resolve().parents[5]  # libs/kernel/src/retail_kernel/testing/
 CONTAINERS_CONF = ROOT / "deploy" / "image" / "containers.conf"
@@ -174,3 +179,44 @@ def forwarded_postgres(admin_uri: str) -> Iterator[int]:
         yield forwarder.port
     finally:
         forwarder.close()
+
+
+@dataclass(frozen=True)
+class HostInfrastructure:
+    """What containers on the host's network use: PostgreSQL on a TCP port, a broker."""
+
+    admin_uri: str
+    database_port: int
+    bootstrap: str
+
+    def database_url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.database_port}/{database}"
+
+
+@contextlib.contextmanager
+def host_infrastructure(folder: Path) -> Iterator[HostInfrastructure]:
+    """An embedded PostgreSQL and broker of their own (in ``folder``), reachable from
+    containers on the host's network, with every service's database created."""
+    admin_uri = embedded.start_postgres(folder / "pg")
+    broker_port = embedded.free_port()
+    broker = embedded.start_broker(broker_port, folder / "broker.log")
+    try:
+        for info in stateful_services().values():
+            asyncio.run(embedded.ensure_database(admin_uri, info.database_name()))
+        with forwarded_postgres(admin_uri) as database_port:
+            yield HostInfrastructure(admin_uri, database_port, f"127.0.0.1:{broker_port}")
+    finally:
+        broker.terminate()
+        broker.wait(timeout=10)
+        embedded.stop_postgres(folder / "pg")
+
+
+def remove_containers(prefix: str) -> None:
+    """Every pod and container whose name starts with ``prefix``, left by this run or by one
+    that crashed."""
+    pods = podman("pod", "ps", "--filter", f"name=^{prefix}", "--format", "{{.Name}}")
+    for pod in pods.split():
+        podman("pod", "rm", "--force", "--time", "0", pod, check=False)
+    containers = podman("ps", "--all", "--filter", f"name=^{prefix}", "--format", "{{.Names}}")
+    for container in containers.split():
+        podman("rm", "--force", "--time", "0", container, check=False)
