@@ -15,7 +15,8 @@ ENV UV_LINK_MODE=copy \
 WORKDIR /app
 # A network behind a TLS-inspecting proxy passes its CA bundle as a build secret
 # (--secret id=ca-bundle,src=…): used for the downloads, never stored in a layer.
-# binutils' strip is for the builder only; the runtime stage starts again from the base.
+# binutils (strip) lives in the builder only and never reaches the runtime image, so its
+# Debian version is left to the base image's release rather than pinned (DL3008).
 # hadolint ignore=DL3008
 RUN --mount=type=secret,id=ca-bundle,required=false \
     if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
