@@ -21,12 +21,14 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from retail_contracts.topics import ALL_TOPICS_AND_DEAD_LETTERS
 from retail_kernel.auth import HttpKeySource, KeySource, TokenVerifier
 from retail_kernel.consumer import ConsumerRunner, ConsumerSpec, RecordConsumerSpec
 from retail_kernel.db import Database, session_settings
 from retail_kernel.errors import install_error_handlers, problem_response
 from retail_kernel.http import RequestMiddleware
 from retail_kernel.kafka import make_producer
+from retail_kernel.lag import LagWatch
 from retail_kernel.logging import configure_logging
 from retail_kernel.openapi import install_problem_openapi, problem_responses
 from retail_kernel.outbox import OutboxRelay
@@ -220,7 +222,13 @@ def _background_tasks(
     # Exposed so that callers (tests, readiness) can wait until the consumers have joined.
     app.state.consumers = consumers
     workers += consumers
+    watches = (
+        [asyncio.create_task(_watch_lag(settings, broker), name="lag-watch")]
+        if settings.lag_watch_enabled
+        else []
+    )
     return [
+        *watches,
         asyncio.create_task(broker.start(), name="broker-start"),
         *(
             asyncio.create_task(_run_worker(worker, broker), name=_task_name(worker))
@@ -231,6 +239,16 @@ def _background_tasks(
             for job in spec.periodic
         ),
     ]
+
+
+async def _watch_lag(settings: BaseServiceSettings, broker: Broker) -> None:
+    await broker.started.wait()
+    watch = LagWatch(
+        settings.kafka_bootstrap_servers,
+        ALL_TOPICS_AND_DEAD_LETTERS,
+        settings.lag_watch_interval_seconds,
+    )
+    await watch.run()
 
 
 async def _run_periodic(job: PeriodicJob, database: Database) -> None:

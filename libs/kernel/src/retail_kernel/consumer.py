@@ -45,6 +45,7 @@ Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 RecordHandler = Callable[[AsyncSession, "ConsumerRecord[bytes, bytes]"], Awaitable[None]]
 
 
+OUTCOMES = ("handled", "duplicate", "dead_lettered", "retried")
 _stopping: set[asyncio.Task[None]] = set()
 STOP_WAIT_SECONDS = 0.25
 
@@ -168,6 +169,11 @@ class ConsumerRunner:
         self.ready = asyncio.Event()
         self.assignments = Assignments()
         self.stopping = asyncio.Event()
+        # Every outcome's series exists from the start, at zero: an alert on dead letters or
+        # retries has a series to watch before the first one happens.
+        for topic in spec.topics:
+            for outcome in OUTCOMES:
+                CONSUMER_MESSAGES.labels(spec.name, topic, outcome)
 
     def stop(self) -> None:
         """Finish the batch in hand, commit its offsets, then return from ``run``."""

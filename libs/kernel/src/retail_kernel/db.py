@@ -4,6 +4,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 import asyncpg
@@ -18,8 +19,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 from retail_kernel.errors import RetailError
+from retail_kernel.metrics import DATABASE_POOLS
 from retail_kernel.settings import BaseServiceSettings
 
 NAMING_CONVENTION = {
@@ -55,6 +58,28 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class _MeteredPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's async queue pool, counting the callers inside a checkout (waiting for a
+    free connection, or for a new one to open) for the pool's metrics."""
+
+    waiting = 0
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+
+
+@dataclass(frozen=True)
+class PoolStatus:
+    in_use: int
+    idle: int
+    limit: int
+    waiting: int
+
+
 class Database:
     """The engine and session factory of one service; made in the app lifespan."""
 
@@ -68,10 +93,12 @@ class Database:
         server_settings: dict[str, str] | None = None,
     ) -> None:
         self.url = url
+        self.source = source
         self.pool_size = pool_size
         self.server_settings = server_settings or {}
         self.engine: AsyncEngine = create_async_engine(
             url,
+            poolclass=_MeteredPool,
             pool_size=pool_size,
             max_overflow=pool_size,
             connect_args={"server_settings": self.server_settings},
@@ -80,6 +107,19 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, info=self.info)
         self._driver_pool: asyncpg.Pool | None = None
         self._driver_pool_made = asyncio.Lock()
+        self._driver_waiting = 0
+        DATABASE_POOLS.databases.add(self)
+
+    def pool_status(self) -> PoolStatus:
+        """Connections of both pools (the ORM's and, once made, the driver's), for metrics."""
+        pool = cast(_MeteredPool, self.engine.pool)
+        in_use, idle = pool.checkedout(), pool.checkedin()
+        limit, waiting = 2 * self.pool_size, pool.waiting + self._driver_waiting
+        if self._driver_pool is not None:
+            idle += self._driver_pool.get_idle_size()
+            in_use += self._driver_pool.get_size() - self._driver_pool.get_idle_size()
+            limit += self._driver_pool.get_max_size()
+        return PoolStatus(in_use=in_use, idle=idle, limit=limit, waiting=waiting)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -105,12 +145,19 @@ class Database:
         it: the usual case then saves the BEGIN and COMMIT round trips.
         """
         pool = await self._pool()
-        async with pool.acquire() as connection:
+        self._driver_waiting += 1
+        try:
+            connection = await pool.acquire()
+        finally:
+            self._driver_waiting -= 1
+        try:
             driver = DriverTransaction(connection, dict(self.info))
             if begin:
                 await driver.begin()
             async with _settled(driver.commit, driver.rollback, driver.info):
                 yield driver
+        finally:
+            await pool.release(connection)
 
     async def _pool(self) -> asyncpg.Pool:
         """The asyncpg pool, made on first use (most services never need it)."""

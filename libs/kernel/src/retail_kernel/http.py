@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retail_kernel.context import accept_correlation_id, correlation_id
 from retail_kernel.errors import PROBLEM_JSON
-from retail_kernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from retail_kernel.metrics import HTTP_IN_PROGRESS, HTTP_LATENCY, HTTP_REQUESTS
 
 CORRELATION_HEADER = "x-correlation-id"
 _CORRELATION = CORRELATION_HEADER.encode()
@@ -52,6 +52,7 @@ class RequestMiddleware:
         self.overrides = [(re.compile(p), limit) for p, limit in (overrides or {}).items()]
         self.trace_context = trace_context
         self._counters: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._in_progress = HTTP_IN_PROGRESS.labels(service)
 
     def _limit(self, path: str) -> int:
         for pattern, limit in self.overrides:
@@ -76,6 +77,7 @@ class RequestMiddleware:
         max_bytes = self._limit(scope["path"])
         status: int | None = None  # None until the response starts
         received = 0
+        self._in_progress.inc()
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -106,6 +108,7 @@ class RequestMiddleware:
                 if status is None:
                     await _too_large(scope, send_with_id, max_bytes)
         finally:
+            self._in_progress.dec()
             self._observe(scope, status or 500, time.perf_counter() - start)
             correlation_id.reset(cid_token)
             if trace_token is not None:

@@ -23,13 +23,14 @@ import asyncpg
 import structlog
 import uuid_utils.compat as uuid_utils
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from opentelemetry import propagate
 
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_kernel.context import causation_id, correlation_id
 from retail_kernel.db import Database, Transaction, after_commit, asyncpg_dsn, driver_connection
 from retail_kernel.kafka import trace_headers
-from retail_kernel.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from retail_kernel.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, PRODUCE_ERRORS
 
 log = structlog.get_logger("retail.outbox")
 NOTIFY_CHANNEL = "retail_outbox"
@@ -175,6 +176,7 @@ async def write_event(session: Transaction, write: OutboxWrite) -> CloudEvent:
 
 # The envelope goes out as the database keeps it: the relay neither parses nor re-validates it.
 _RECORD_COLUMNS = "id, topic, key, envelope::text, envelope->>'type', envelope->>'traceparent'"
+_EVENT_TYPE = 5  # in a claimed row: seq, then the record columns
 
 
 @functools.cache
@@ -326,8 +328,13 @@ class OutboxRelay:
                 _claim_batch_sql(table), self._lock_key, self.batch_size
             )
             rows = sorted((tuple(row) for row in claimed), key=lambda row: row[0])
-            await send_rows(self.producer, [row[1:] for row in rows])
-        OUTBOX_PUBLISHED.inc(len(rows))
+            try:
+                await send_rows(self.producer, [row[1:] for row in rows])
+            except KafkaError:
+                PRODUCE_ERRORS.inc()
+                raise
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(row[_EVENT_TYPE]).inc()
         return len(rows)
 
     async def purge(self) -> int:

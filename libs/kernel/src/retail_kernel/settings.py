@@ -64,6 +64,10 @@ class BaseServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
     consumer_backoff_max_seconds: float = 10.0
+    # Every consumer group's lag as the broker sees it (``retail_kernel.lag``): on in one
+    # process of the platform (the Audit service's), off elsewhere.
+    lag_watch_enabled: bool = False
+    lag_watch_interval_seconds: float = Field(default=15.0, gt=0)
     jwt_issuer: str = "retail-user"
     jwt_audience: str = "retail"
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"

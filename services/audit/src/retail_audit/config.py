@@ -16,3 +16,6 @@ class AuditSettings(BaseServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/retail_audit"
     # Admins of this tenant (the platform's operators) may read every tenant's events.
     operators_tenant: str = "default"
+    # The platform's observer also reads every consumer group's lag off the broker, so a
+    # stopped consumer still shows (retail_consumer_group_lag).
+    lag_watch_enabled: bool = True

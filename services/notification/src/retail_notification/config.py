@@ -53,6 +53,9 @@ class NotificationSettings(BaseServiceSettings):
     # Operators: who hears about stock running low.
     ops_email: str | None = "ops@retail.local"
     ops_phone: str | None = None
+    # Alertmanager's webhook (POST /api/v1/notifications/alerts) answers only calls that carry
+    # this token as a Bearer credential; unset, it answers none.
+    alertmanager_token: SecretStr | None = None
 
     # Delivery: persisted retries with exponential back-off and jitter.
     delivery_poll_seconds: float = Field(default=0.5, gt=0, le=60)

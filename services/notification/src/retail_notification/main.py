@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from retail_kernel.app import PeriodicJob, ServiceSpec, create_service_app
 from retail_kernel.db import Database
 from retail_kernel.service_client import ServiceCredentials
+from retail_notification.alerts.endpoints import router as alerts_router
 from retail_notification.channels.registry import transports
 from retail_notification.config import NotificationSettings
 from retail_notification.consumers import dead_letter_collector, notification_events
@@ -59,6 +60,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         description="Email, SMS, Slack and Teams messages from domain events, with templates, "
         "preferences, retries and dead letters.",
         routers=[
+            alerts_router,
             templates_router,
             rules_router,
             preferences_router,

@@ -154,6 +154,21 @@ async def _for_operators(
     return made
 
 
+async def notify_operators(
+    session: AsyncSession,
+    messaging: Messaging,
+    tenant: str,
+    event: CloudEvent,
+    template: str,
+    channels: Sequence[str],
+    context: dict[str, Any],
+) -> int:
+    """Messages for the operators (not from a rule: e.g. an alert); how many were new."""
+    return await _for_operators(
+        session, messaging, tenant, event, template, channels, DEFAULT_LOCALE, context
+    )
+
+
 async def _on_request(
     session: AsyncSession, messaging: Messaging, tenant: str, event: CloudEvent
 ) -> int:

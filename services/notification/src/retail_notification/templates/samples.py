@@ -48,6 +48,19 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "refunded_total": {"amount": 3998, "currency": "EUR"},
         "fully_refunded": True,
     },
+    "platform_alert": {
+        "alert": {
+            "status": "firing",
+            "name": "RetailTargetDown",
+            "severity": "critical",
+            "service": "order",
+            "summary": "order: 10.0.0.7:8004 does not answer Prometheus",
+            "description": "",
+            "runbook_url": "https://example.com/runbooks/target-down.md",
+            "starts_at": "2026-12-06T12:00:00+00:00",
+            "source": "http://prometheus:9090/graph",
+        }
+    },
     "stock_low": {
         "tenant_id": "default",
         "sku": "TEE-1",

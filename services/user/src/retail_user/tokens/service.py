@@ -14,6 +14,7 @@ from retail_kernel.ratelimit import RateLimiter
 from retail_user.accounts.domain import LoginState
 from retail_user.accounts.repository import UserRepository
 from retail_user.config import UserSettings
+from retail_user.metrics import ACCOUNTS_LOCKED, LOGINS_FAILED
 from retail_user.models import RefreshToken, ServiceClient, SigningKey, User
 from retail_user.passwords import PasswordHasher
 from retail_user.tokens.domain import access_claims, new_opaque_token, refresh_verdict, token_digest
@@ -129,13 +130,16 @@ async def login(
     # so unknown users and wrong passwords take the same time.
     password_ok = await hasher.verify(body.password, user.password_hash if user else None)
     if user is None:
+        LOGINS_FAILED.labels("unknown_user").inc()
         raise InvalidCredentials()
     await session.refresh(user, with_for_update=True)
     now = _now()
     state = LoginState(user.failed_logins, user.locked_until, user.admin_locked)
     if state.is_locked(now):
+        LOGINS_FAILED.labels("locked").inc()
         raise AccountLocked(state.retry_after(now))
     if not password_ok:
+        LOGINS_FAILED.labels("wrong_password").inc()
         state = state.after_failure(
             now,
             limit=settings.max_failed_logins,
@@ -143,6 +147,7 @@ async def login(
         )
         user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
         if state.locked_until is not None:
+            ACCOUNTS_LOCKED.inc()
             await add_event(
                 session,
                 UserLocked(
