@@ -59,11 +59,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 
 @contextmanager
-def running_platform(tmp_path_factory: pytest.TempPathFactory, *options: str) -> Iterator[Platform]:
-    """``retail up`` (with ``options``) in a home of its own, once every process is ready."""
+def running_platform(
+    tmp_path_factory: pytest.TempPathFactory, *options: str, env: dict[str, str] | None = None
+) -> Iterator[Platform]:
+    """``retail up`` (with ``options``, and ``env`` on top of the tests' settings) in a home of
+    its own, once every process is ready."""
     home = tmp_path_factory.mktemp("retail-home")
     ports = {name: free_port() for name in installed_services()}
-    env = {
+    environment = {
         **os.environ,
         **{f"RETAIL_{name.upper()}_PORT": str(port) for name, port in ports.items()},
         "RETAIL_BROKER_PORT": str(free_port()),
@@ -72,6 +75,7 @@ def running_platform(tmp_path_factory: pytest.TempPathFactory, *options: str) ->
         "RETAIL_GATEWAY_IP_RATE_LIMIT": "100000/minute",
         "RETAIL_GATEWAY_USER_RATE_LIMIT": "100000/minute",
         "RETAIL_GATEWAY_AUTH_RATE_LIMIT": "10000/minute",
+        **(env or {}),
     }
     retail = Path(sys.executable).parent / "retail"
     platform = Platform(home, ports)
@@ -80,7 +84,7 @@ def running_platform(tmp_path_factory: pytest.TempPathFactory, *options: str) ->
     with platform.supervisor_log.open("wb") as output:
         process = subprocess.Popen(
             [str(retail), "up", "--home", str(home), *options],
-            env=env,
+            env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
         )

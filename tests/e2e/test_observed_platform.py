@@ -1,0 +1,401 @@
+"""The observability layer against the running platform: a real Prometheus scrapes ``retail up``
+with the repository's configuration and rules, a real Alertmanager routes to the Notification
+service. Every target is up; every recording rule and dashboard query returns data; every
+series an alert watches exists; a stopped consumer and a killed service raise their alerts;
+a firing alert ends as one message in the operators' local Slack channel."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import yaml
+
+from retail_cli.platform import Home
+from retail_e2e import Platform, running_platform
+from retail_kernel.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+OBSERVABILITY = ROOT / "deploy" / "observability"
+PASSWORD = "a long enough secret"
+TOKEN = "alertmanager-e2e-token"
+STEP = "2s"  # scrape and evaluation interval here (15 s and 30 s in production)
+# A series an expression selects: a metric of ours or the process', ``up``, or a recorded name.
+SELECTOR = re.compile(
+    r"(?<![\w:\"$])"
+    r"([a-z_][a-z0-9_]*(?::[a-z0-9_]+)+"  # a recorded name (level:metric:operations)
+    r"|(?:retail_|process_)[a-z0-9_]+(?![a-z0-9_:])"
+    r"|up(?![\w:]))"
+    r"(\{[^}]*\})?"
+)
+T = TypeVar("T")
+
+pytestmark = pytest.mark.timeout(900)
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    platform: Platform
+    prometheus: str
+    alertmanager: str
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        answer = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr}, timeout=30)
+        assert answer.status_code == 200, (expr, answer.text)
+        result: list[dict[str, Any]] = answer.json()["data"]["result"]
+        return result
+
+    def series(self, selector: str) -> list[dict[str, Any]]:
+        now = time.time()
+        answer = httpx.get(
+            f"{self.prometheus}/api/v1/series",
+            params={"match[]": selector, "start": now - 900, "end": now},
+            timeout=30,
+        )
+        assert answer.status_code == 200, (selector, answer.text)
+        result: list[dict[str, Any]] = answer.json()["data"]
+        return result
+
+    def ever_alerted(self, alertname: str, matchers: str = "") -> list[dict[str, Any]]:
+        """Pending or firing at some evaluation of the last 15 minutes (Prometheus keeps its
+        alerts' states as the ``ALERTS`` series)."""
+        extra = f",{matchers}" if matchers else ""
+        return self.query(f'max_over_time(ALERTS{{alertname="{alertname}"{extra}}}[15m])')
+
+
+def until(probe: Callable[[], T | None], what: str, timeout: float = 120) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _rules(folder: Path) -> list[str]:
+    """The repository's rule files, evaluated every STEP."""
+    paths = []
+    for source in sorted((OBSERVABILITY / "prometheus" / "rules").glob("*.yml")):
+        target = folder / source.name
+        target.write_text(re.sub(r"interval: \d+s", f"interval: {STEP}", source.read_text()))
+        paths.append(str(target))
+    return paths
+
+
+def _prometheus_config(folder: Path, ports: dict[str, int], alertmanager: int) -> Path:
+    """The repository's prometheus.yml with this platform's ports and a faster clock."""
+    config = yaml.safe_load((OBSERVABILITY / "prometheus" / "prometheus.yml").read_text())
+    config["global"] = {
+        "scrape_interval": STEP,
+        "evaluation_interval": STEP,
+        "scrape_timeout": "1s",
+    }
+    config["rule_files"] = _rules(folder)
+    config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [
+        f"127.0.0.1:{alertmanager}"
+    ]
+    for job in config["scrape_configs"]:
+        job["static_configs"][0]["targets"] = [f"127.0.0.1:{ports[job['job_name']]}"]
+    path = folder / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _alertmanager_config(folder: Path, notification: int) -> Path:
+    token = folder / "notification-token"
+    token.write_text(TOKEN)
+    text = (OBSERVABILITY / "alertmanager" / "alertmanager.yml").read_text()
+    text = text.replace("/etc/alertmanager/secrets/notification-token", str(token))
+    text = text.replace("http://notification:8006", f"http://127.0.0.1:{notification}")
+    path = folder / "alertmanager.yml"
+    path.write_text(text)
+    return path
+
+
+def _start(command: list[str], ready: str, log: Path) -> subprocess.Popen[bytes]:
+    binary = shutil.which(command[0])
+    assert binary, f"{command[0]} is needed (./dev test installs Debian's prometheus packages)"
+    with log.open("wb") as output:
+        process = subprocess.Popen([binary, *command[1:]], stdout=output, stderr=subprocess.STDOUT)
+    until(lambda: _answers(ready), f"{command[0]} to be ready", timeout=60)
+    return process
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]:
+    folder = tmp_path_factory.mktemp("monitoring")
+    env = {
+        "RETAIL_NOTIFICATION_ALERTMANAGER_TOKEN": TOKEN,
+        "RETAIL_AUDIT_LAG_WATCH_INTERVAL_SECONDS": "2",
+    }
+    with running_platform(tmp_path_factory, env=env) as platform:
+        am_port, prom_port = free_port(), free_port()
+        alertmanager = _start(
+            [
+                "prometheus-alertmanager",
+                f"--config.file={_alertmanager_config(folder, platform.ports['notification'])}",
+                f"--storage.path={folder / 'alertmanager'}",
+                f"--web.listen-address=127.0.0.1:{am_port}",
+                "--cluster.listen-address=",
+            ],
+            f"http://127.0.0.1:{am_port}/-/ready",
+            folder / "alertmanager.log",
+        )
+        prometheus = _start(
+            [
+                "prometheus",
+                f"--config.file={_prometheus_config(folder, platform.ports, am_port)}",
+                f"--storage.tsdb.path={folder / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+            ],
+            f"http://127.0.0.1:{prom_port}/-/ready",
+            folder / "prometheus.log",
+        )
+        try:
+            monitoring = Monitoring(
+                platform, f"http://127.0.0.1:{prom_port}", f"http://127.0.0.1:{am_port}"
+            )
+            _shop(monitoring)
+            yield monitoring
+        finally:
+            for process in (prometheus, alertmanager):
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def _bearer(http: httpx.Client, username: str) -> dict[str, str]:
+    tokens = http.post("/api/v1/users/login", json={"username": username, "password": PASSWORD})
+    assert tokens.status_code == 200, tokens.text
+    return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+
+
+class Shop:
+    """Traffic that makes every watched series exist: orders confirmed and declined, a
+    low-stock crossing, a failed login."""
+
+    def __init__(self, http: httpx.Client, platform: Platform) -> None:
+        self.http = http
+        subprocess.run(
+            [str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "retail"),
+             "users", "create-admin", "--username", "root", "--email", "root@example.com",
+             "--home", str(platform.home)],
+            env={**os.environ, "RETAIL_ADMIN_PASSWORD": PASSWORD},
+            check=True, capture_output=True,
+        )  # fmt: skip
+        self.admin = _bearer(http, "root")
+        created = http.post(
+            "/api/v1/users/register",
+            json={"username": "obs", "email": "obs@example.com", "password": PASSWORD},
+        )
+        assert created.status_code == 201, created.text
+        self.customer = _bearer(http, "obs")
+        product = http.post(
+            "/api/v1/products",
+            json={"sku": "OBS-1", "name": "Lamp", "price": {"amount": 700, "currency": "EUR"}},
+            headers=self.admin,
+        )
+        assert product.status_code == 201, product.text
+        self.product = product.json()["id"]
+        for path, body in (
+            ("warehouses", {"code": "O1", "name": "Obs"}),
+            ("adjust", {"sku": "OBS-1", "warehouse": "O1", "delta": 40, "reason": "receipt"}),
+        ):
+            done = http.post(f"/api/v1/inventory/{path}", json=body, headers=self.admin)
+            assert done.status_code in (200, 201), done.text
+        threshold = http.put(
+            "/api/v1/inventory/thresholds",
+            json={"sku": "OBS-1", "threshold": 38},
+            headers=self.admin,
+        )
+        assert threshold.status_code == 200, threshold.text
+
+    def order(self, card: str = "tok_visa") -> str:
+        placed = self.http.post(
+            "/api/v1/orders",
+            json={
+                "lines": [{"product_id": self.product, "qty": 1}],
+                "shipping_address": {
+                    "name": "Obs", "line1": "1 Main St", "city": "Berlin",
+                    "postal_code": "10115", "country": "DE",
+                },
+                "payment_method": {"provider": "fake", "token": card},
+            },
+            headers={**self.customer, "Idempotency-Key": str(uuid.uuid4())},
+        )  # fmt: skip
+        assert placed.status_code == 202, placed.text
+        return str(placed.json()["id"])
+
+    def status(self, order_id: str) -> str:
+        found = self.http.get(f"/api/v1/orders/{order_id}", headers=self.customer)
+        return str(found.json()["status"])
+
+
+_shops: dict[str, Shop] = {}
+
+
+def _shop(monitoring: Monitoring) -> None:
+    http = httpx.Client(base_url=monitoring.platform.url("gateway"), timeout=30)
+    shop = Shop(http, monitoring.platform)
+    _shops["shop"] = shop
+    placed = [shop.order() for _ in range(3)] + [shop.order("tok_decline")]
+    until(
+        lambda: all(shop.status(o) in {"CONFIRMED", "REJECTED"} for o in placed),
+        "the first orders to end",
+    )
+    failed = http.post("/api/v1/users/login", json={"username": "obs", "password": "wrong pw!"})
+    assert failed.status_code == 401
+
+
+def test_every_target_is_up(monitoring: Monitoring) -> None:
+    def all_up() -> list[dict[str, Any]] | None:
+        targets = httpx.get(f"{monitoring.prometheus}/api/v1/targets").json()["data"]
+        active = targets["activeTargets"]
+        return active if active and all(t["health"] == "up" for t in active) else None
+
+    active = until(all_up, "every target up")
+    assert {target["labels"]["job"] for target in active} == set(monitoring.platform.ports)
+
+
+def _rule_files() -> list[dict[str, Any]]:
+    return [
+        rule
+        for path in sorted((OBSERVABILITY / "prometheus" / "rules").glob("*.yml"))
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+    ]
+
+
+def test_every_recording_rule_returns_data(monitoring: Monitoring) -> None:
+    records = sorted({rule["record"] for rule in _rule_files() if "record" in rule})
+    deadline = time.monotonic() + 150
+    empty = records
+    while empty and time.monotonic() < deadline:
+        empty = [record for record in records if not monitoring.query(record)]
+        time.sleep(2)
+    assert empty == [], f"recording rules without data: {empty}"
+
+
+def test_every_series_an_alert_watches_exists(monitoring: Monitoring) -> None:
+    selectors = {
+        found.group(0)
+        for rule in _rule_files()
+        if "alert" in rule
+        for found in SELECTOR.finditer(rule["expr"])
+    }
+    assert len(selectors) > 15
+    deadline = time.monotonic() + 150
+    absent = sorted(selectors)
+    while absent and time.monotonic() < deadline:
+        absent = [selector for selector in absent if not monitoring.series(selector)]
+        time.sleep(2)
+    assert absent == [], f"alerts watch series that do not exist: {absent}"
+
+
+def test_every_dashboard_panel_returns_data(monitoring: Monitoring) -> None:
+    queries = {
+        (board.name, panel["title"], target["expr"])
+        for board in (OBSERVABILITY / "grafana").glob("*.json")
+        for panel in json.loads(board.read_text())["panels"]
+        for target in panel["targets"]
+    }
+    deadline = time.monotonic() + 150
+    empty = sorted(queries)
+    while empty and time.monotonic() < deadline:
+        empty = [query for query in empty if not monitoring.query(query[2])]
+        time.sleep(2)
+    assert empty == [], f"panels without data: {empty}"
+
+
+def test_every_metric_a_runbook_queries_is_exported(monitoring: Monitoring) -> None:
+    exported = {
+        family
+        for port in monitoring.platform.ports.values()
+        for family in re.findall(
+            r"^# TYPE (\S+) ", httpx.get(f"http://127.0.0.1:{port}/metrics").text, re.MULTILINE
+        )
+    }
+    exported |= {
+        f"{name}{suffix}" for name in exported for suffix in ("_total", "_bucket", "_count", "_sum")
+    }
+    for runbook in sorted((ROOT / "docs" / "runbooks").glob("*.md")):
+        for block in re.findall(r"```promql\n(.*?)```", runbook.read_text(), re.DOTALL):
+            for found in SELECTOR.finditer(block):
+                name = found.group(1)
+                if ":" in name or name == "up":
+                    continue  # recorded by the rules, or Prometheus' own
+                assert name in exported, f"{runbook.name}: {name} is exported by no service"
+
+
+def _pid(monitoring: Monitoring, service: str) -> int:
+    state = Home(monitoring.platform.home).read_state()
+    assert state is not None
+    return int(state["services"][service]["pid"])
+
+
+def test_a_stopped_consumer_raises_its_alerts_and_reaches_the_operators_once(
+    monitoring: Monitoring,
+) -> None:
+    shop = _shops["shop"]
+    inventory = _pid(monitoring, "inventory")
+    os.kill(inventory, signal.SIGSTOP)  # alive to its supervisor, answering nothing
+    try:
+        placed = [shop.order() for _ in range(3)]
+        stalled = until(
+            lambda: monitoring.ever_alerted("RetailConsumerStalled", 'group="inventory-commands"'),
+            "the stalled-consumer alert",
+        )
+        assert stalled[0]["metric"]["topic"] == "retail.inventory.commands"
+        # Down for more than its "for" (1 minute): firing, routed, delivered.
+        until(
+            lambda: monitoring.query(
+                'ALERTS{alertname="RetailTargetDown",job="inventory",alertstate="firing"}'
+            ),
+            "the target-down alert to fire",
+            timeout=150,
+        )
+        slack = monitoring.platform.home / "notifications" / "slack"
+        firing = until(lambda: _alert_messages(slack, "FIRING"), "the alert in Slack", timeout=120)
+    finally:
+        os.kill(inventory, signal.SIGCONT)
+    until(
+        lambda: all(shop.status(o) in {"CONFIRMED", "REJECTED"} for o in placed),
+        "the orders placed meanwhile to end",
+    )
+    time.sleep(5)  # time enough for a repeat to arrive, were it sent twice
+    assert len(_alert_messages(slack, "FIRING")) == len(firing) == 1
+
+
+def _alert_messages(folder: Path, status: str) -> list[dict[str, Any]]:
+    found = []
+    for path in folder.glob("*.json") if folder.exists() else ():
+        message = json.loads(path.read_text())
+        if f"[{status}] RetailTargetDown" in message["body"] and "inventory" in message["body"]:
+            found.append(message)
+    return found
+
+
+def test_a_killed_service_raises_target_down(monitoring: Monitoring) -> None:
+    os.kill(_pid(monitoring, "product"), signal.SIGKILL)  # retail up restarts it
+    alerted = until(
+        lambda: monitoring.ever_alerted("RetailTargetDown", 'job="product"'),
+        "the target-down alert for product",
+    )
+    assert alerted
