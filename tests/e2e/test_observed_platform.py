@@ -4,26 +4,33 @@ service. Every target is up; every recording rule and dashboard query returns da
 series an alert watches exists; a stopped consumer and a killed service raise their alerts;
 a firing alert ends as one message in the operators' local Slack channel."""
 
+import asyncio
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import otel_collector
 import pytest
 import yaml
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from oteltap import OtelTapHttpProtobufReceiver, OtelTapHttpProtobufReceiverSettings
 
 from retail_cli.platform import Home
 from retail_e2e import Platform, running_platform
 from retail_kernel.embedded import free_port
+from retail_kernel.registry import installed_services
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = ROOT / "deploy" / "observability"
@@ -39,8 +46,54 @@ SELECTOR = re.compile(
     r"(\{[^}]*\})?"
 )
 T = TypeVar("T")
+EVERY_HOP = {f"retail-{name}" for name in ("gateway", "order", "product", "inventory", "payment")}
 
 pytestmark = pytest.mark.timeout(900)
+
+
+class TelemetrySink:
+    """A real OTLP/HTTP receiver (oteltap) on its own thread and event loop: what the services
+    export (spans) and the log collector sends (log records), kept for the tests."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.spans: list[Span] = []
+        self.logs: list[LogRecord] = []
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def __enter__(self) -> "TelemetrySink":
+        self._thread.start()
+        assert self._ready.wait(30), "the OTLP receiver did not start"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _run(self) -> None:
+        settings = OtelTapHttpProtobufReceiverSettings(http_port=self.port)
+        async with OtelTapHttpProtobufReceiver(settings) as receiver:
+            tasks = [
+                asyncio.create_task(self._keep(receiver.stream_traces(), self.spans)),
+                asyncio.create_task(self._keep(receiver.stream_logs(), self.logs)),
+            ]
+            self._ready.set()
+            while not self._stop.is_set():
+                await asyncio.sleep(0.2)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @staticmethod
+    async def _keep(stream: AsyncIterator[Any], into: list[Any]) -> None:
+        async for item in stream:
+            into.append(item)  # noqa: PERF401 - kept as each arrives, not when the stream ends
 
 
 @dataclass(frozen=True)
@@ -48,6 +101,7 @@ class Monitoring:
     platform: Platform
     prometheus: str
     alertmanager: str
+    telemetry: TelemetrySink
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         answer = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr}, timeout=30)
@@ -123,6 +177,18 @@ def _alertmanager_config(folder: Path, notification: int) -> Path:
     return path
 
 
+def _platform_env(telemetry: TelemetrySink) -> dict[str, str]:
+    """Alertmanager's token, a quick lag watch, and every service exporting its spans."""
+    return {
+        "RETAIL_NOTIFICATION_ALERTMANAGER_TOKEN": TOKEN,
+        "RETAIL_AUDIT_LAG_WATCH_INTERVAL_SECONDS": "2",
+        **{
+            f"RETAIL_{name.upper()}_OTLP_ENDPOINT": telemetry.endpoint
+            for name in installed_services()
+        },
+    }
+
+
 def _start(command: list[str], ready: str, log: Path) -> subprocess.Popen[bytes]:
     binary = shutil.which(command[0])
     assert binary, f"{command[0]} is needed (./dev test installs Debian's prometheus packages)"
@@ -142,11 +208,10 @@ def _answers(url: str) -> bool:
 @pytest.fixture(scope="module")
 def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]:
     folder = tmp_path_factory.mktemp("monitoring")
-    env = {
-        "RETAIL_NOTIFICATION_ALERTMANAGER_TOKEN": TOKEN,
-        "RETAIL_AUDIT_LAG_WATCH_INTERVAL_SECONDS": "2",
-    }
-    with running_platform(tmp_path_factory, env=env) as platform:
+    with (
+        TelemetrySink() as telemetry,
+        running_platform(tmp_path_factory, env=_platform_env(telemetry)) as platform,
+    ):
         am_port, prom_port = free_port(), free_port()
         alertmanager = _start(
             [
@@ -171,7 +236,7 @@ def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]
         )
         try:
             monitoring = Monitoring(
-                platform, f"http://127.0.0.1:{prom_port}", f"http://127.0.0.1:{am_port}"
+                platform, f"http://127.0.0.1:{prom_port}", f"http://127.0.0.1:{am_port}", telemetry
             )
             _shop(monitoring)
             yield monitoring
@@ -342,6 +407,81 @@ def test_every_metric_a_runbook_queries_is_exported(monitoring: Monitoring) -> N
                 if ":" in name or name == "up":
                     continue  # recorded by the rules, or Prometheus' own
                 assert name in exported, f"{runbook.name}: {name} is exported by no service"
+
+
+def _attributes(item: Span | LogRecord) -> dict[str, str]:
+    return {a.key: a.value.string_value for a in item.attributes}
+
+
+def test_one_order_is_one_trace_across_the_services(monitoring: Monitoring) -> None:
+    shop = _shops["shop"]
+    order_id = shop.order()
+    until(lambda: shop.status(order_id) == "CONFIRMED" or None, "the order to be confirmed")
+
+    def traced() -> set[str] | None:
+        roots = [
+            span for span in list(monitoring.telemetry.spans)
+            if _attributes(span).get("service.name") == "retail-gateway"
+            and span.name == "POST order" and not span.parent_span_id
+        ]  # fmt: skip
+        for root in roots:
+            services = {
+                _attributes(span).get("service.name", "")
+                for span in list(monitoring.telemetry.spans)
+                if span.trace_id == root.trace_id
+            }
+            if {
+                f"retail-{s}" for s in ("gateway", "order", "product", "inventory", "payment")
+            } <= services:
+                return services
+        return None
+
+    services = until(traced, "one trace from the gateway through every service", timeout=60)
+    assert "retail-order" in services
+
+
+def test_the_collector_ships_json_logs_with_their_correlation_and_trace_ids(
+    monitoring: Monitoring, tmp_path: Path
+) -> None:
+    collector = Path(otel_collector.__file__).parent / "bin" / "otelcol-contrib_linux_amd64"
+    source = yaml.safe_load((OBSERVABILITY / "otel" / "logs-filelog.yaml").read_text())
+    receiver = source["receivers"]["filelog"]
+    receiver["include"] = [str(monitoring.platform.home / "logs" / "order.log")]
+    receiver["start_at"] = "beginning"
+    # retail up writes the JSON lines themselves (no container runtime's line format around them).
+    receiver["operators"] = [op for op in receiver["operators"] if op["type"] != "container"]
+    # The receiver here takes uncompressed bodies only (the collector gzips by default).
+    test_exporter = {"endpoint": monitoring.telemetry.endpoint, "compression": "none"}
+    source["exporters"] = {"otlphttp/test": test_exporter}
+    source["processors"] = {"batch": {"timeout": "200ms"}}
+    source["service"]["pipelines"]["logs"].update(processors=["batch"], exporters=["otlphttp/test"])
+    source["service"]["telemetry"] = {"metrics": {"level": "none"}}
+    config = tmp_path / "collector.yaml"
+    config.write_text(yaml.safe_dump(source))
+    with (tmp_path / "collector.log").open("wb") as output:
+        process = subprocess.Popen(
+            [str(collector), "--config", str(config)], stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        shop = _shops["shop"]
+        shop.order()  # lines with a request's correlation and trace ids
+
+        def shipped() -> dict[str, str] | None:
+            for record in list(monitoring.telemetry.logs):
+                fields = _attributes(record)
+                if fields.get("correlation_id") and fields.get("trace_id"):
+                    return fields
+            return None
+
+        fields = until(shipped, "a log record with its correlation and trace ids", timeout=60)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert fields["service"] == "order"
+    assert re.fullmatch(r"[0-9a-f]{32}", fields["trace_id"])
+
+
+# The disruptive tests last: they stop and kill services of the module's platform.
 
 
 def _pid(monitoring: Monitoring, service: str) -> int:

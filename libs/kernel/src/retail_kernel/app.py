@@ -33,7 +33,11 @@ from retail_kernel.logging import configure_logging
 from retail_kernel.openapi import install_problem_openapi, problem_responses
 from retail_kernel.outbox import OutboxRelay
 from retail_kernel.settings import BaseServiceSettings
-from retail_kernel.tracing import configure_tracing, fastapi_telemetry
+from retail_kernel.tracing import (
+    configure_tracing,
+    fastapi_telemetry,
+    propagate_trace_context,
+)
 
 log = structlog.get_logger("retail.app")
 SHUTDOWN_SECONDS = 10.0
@@ -122,7 +126,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
                 server_settings=session_settings(settings),
             )
             stack.push_async_callback(database.dispose)
-            http = httpx.AsyncClient()
+            http = httpx.AsyncClient(event_hooks={"request": [propagate_trace_context]})
             stack.push_async_callback(http.aclose)
             app.state.settings = settings
             app.state.database = database

@@ -26,6 +26,7 @@ from retail_kernel.errors import install_error_handlers, problem_response
 from retail_kernel.http import RequestMiddleware
 from retail_kernel.logging import configure_logging
 from retail_kernel.ratelimit import RateLimiter
+from retail_kernel.tracing import configure_tracing
 
 
 class Gateway:
@@ -51,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("gateway", level=settings.log_level, json=settings.log_json)
+        configure_tracing("gateway", settings.otlp_endpoint)
         limiter = RateLimiter(settings.rate_limit_storage)  # first: a bad URI opens nothing
         connector = aiohttp.TCPConnector(
             limit=settings.upstream_pool_size, limit_per_host=settings.upstream_pool_size

@@ -2,6 +2,7 @@
 identities it claims, given the caller's verified identity and a correlation id, and sent to
 one of the service's instances; the answer streams back without being held whole."""
 
+import contextlib
 import json
 import random
 import time
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import structlog
+from opentelemetry import propagate, trace
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
@@ -57,6 +59,9 @@ class Inbound:
         return next((value for key, value in self.headers if key == name), None)
 
 
+_tracer = trace.get_tracer("retail.gateway")
+
+
 class Proxy:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
@@ -69,6 +74,8 @@ class Proxy:
             for service, urls in settings.upstreams.items()
         }
         self.resources: Resources | None = None
+        # With spans exported, each proxied request is a server span the upstream's joins.
+        self.tracing = settings.otlp_endpoint is not None
         self.timeout = aiohttp.ClientTimeout(
             total=None,
             sock_connect=settings.upstream_connect_timeout_seconds,
@@ -80,8 +87,12 @@ class Proxy:
         request = self._inbound(scope)
         service = routing.service_for(request.path, self.settings.routes)
         status = 500
+        span = self._span(request, service) if self.tracing else None
         try:
-            status = await self._handle(request, service, receive, send)
+            with trace.use_span(span, end_on_exit=True) if span else contextlib.nullcontext():
+                status = await self._handle(request, service, receive, send)
+                if span:
+                    span.set_attribute("http.response.status_code", status)
         except RetailError as exc:
             status = exc.status
             await _problem(send, request, exc.status, exc.title, exc.detail, exc.headers)
@@ -93,6 +104,16 @@ class Proxy:
             HTTP_LATENCY.labels("gateway", request.method, label).observe(
                 time.perf_counter() - started
             )
+
+    def _span(self, request: Inbound, service: str | None) -> trace.Span:
+        """The request's server span, a child of the caller's ``traceparent`` if it sent one."""
+        parent = propagate.extract({"traceparent": request.header("traceparent") or ""})
+        return _tracer.start_span(
+            f"{request.method} {service or 'unrouted'}",
+            context=parent,
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "url.path": request.path},
+        )
 
     def _inbound(self, scope: Scope) -> Inbound:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
@@ -164,10 +185,16 @@ class Proxy:
         host = request.header("host")
         if host:
             headers.append(("x-forwarded-host", host))
-        if request.header("traceparent") is None:
+        if self.tracing:
+            # The gateway's own span is the upstream's parent.
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            headers = [(k, v) for k, v in headers if k not in ("traceparent", "tracestate")]
+            headers += list(carrier.items())
+        elif request.header("traceparent") is None:
             # Trace ids must be unique, not secret: the fast generator will do.
-            trace, span = random.getrandbits(128) or 1, random.getrandbits(64) or 1
-            headers.append(("traceparent", f"00-{trace:032x}-{span:016x}-01"))
+            trace_id, span_id = random.getrandbits(128) or 1, random.getrandbits(64) or 1
+            headers.append(("traceparent", f"00-{trace_id:032x}-{span_id:016x}-01"))
         if principal is not None:
             headers += [
                 ("x-user-id", principal.subject),
