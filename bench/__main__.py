@@ -3,7 +3,7 @@
 import os
 import sys
 
-from bench import catalog, gateway, image, orders, reservations, user
+from bench import catalog, gateway, image, metrics, orders, reservations, user
 
 BENCHMARKS = {
     "user": user.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "orders": orders.main,
     "gateway": gateway.main,
     "image": image.main,
+    "metrics": metrics.main,
 }
 
 

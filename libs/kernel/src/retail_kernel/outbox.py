@@ -234,6 +234,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_seconds: float = 5.0,
         retention: timedelta = timedelta(days=7),
+        by_event_type: bool = True,
     ) -> None:
         self.database = database
         self.producer = producer
@@ -241,6 +242,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.retention = retention
+        self.by_event_type = by_event_type
         self._wakeup = asyncio.Event()
         self._lock_key = zlib.crc32(f"outbox:{database.url}".encode())
         self._connection: asyncpg.Connection | None = None
@@ -333,8 +335,11 @@ class OutboxRelay:
             except KafkaError:
                 PRODUCE_ERRORS.inc()
                 raise
-        for row in rows:
-            OUTBOX_PUBLISHED.labels(row[_EVENT_TYPE]).inc()
+        if self.by_event_type:
+            for row in rows:
+                OUTBOX_PUBLISHED.labels(row[_EVENT_TYPE]).inc()
+        else:
+            OUTBOX_PUBLISHED.labels("").inc(len(rows))
         return len(rows)
 
     async def purge(self) -> int:

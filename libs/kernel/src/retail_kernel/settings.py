@@ -76,6 +76,10 @@ class BaseServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otlp_endpoint: str | None = None
+    # The metrics added for operators beyond requests and consumers (requests in flight, the
+    # database pools' waiting callers, published events by type); off only to measure their
+    # cost (bench/metrics.py).
+    extended_metrics: bool = True
     # `retail serve`: uvicorn worker processes, and how long a stop may take — requests in
     # flight finish within it, then the consumers finish their batch (Kubernetes'
     # terminationGracePeriodSeconds must be longer than both together).
