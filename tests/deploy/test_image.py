@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -28,8 +27,8 @@ from retail_kernel.testing.containers import (
     run_container,
     wait_ready,
 )
+from retail_storefront import PASSWORD, Storefront
 
-PASSWORD = "a long enough secret"
 GRACE_SECONDS = 15
 # Containers of this module: a prefix, so that a crashed run's leftovers are found and removed.
 PREFIX = "retail-image-test-"
@@ -257,88 +256,27 @@ def _install(deployment: Deployment) -> None:
     )  # fmt: skip
 
 
-def _bearer(http: httpx.Client, username: str) -> dict[str, str]:
-    tokens = http.post("/api/v1/users/login", json={"username": username, "password": PASSWORD})
-    assert tokens.status_code == 200, tokens.text
-    return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
-
-
 @dataclass
 class Shop:
-    http: httpx.Client
+    """The storefront through the gateway container, with its admin, a customer and a
+    stocked product."""
+
+    front: Storefront
     admin: dict[str, str]
     customer: dict[str, str]
     product: str
 
     def order(self) -> str:
-        body = {
-            "lines": [{"product_id": self.product, "qty": 1}],
-            "shipping_address": {
-                "name": "Ada", "line1": "1 Main St", "city": "Berlin",
-                "postal_code": "10115", "country": "DE",
-            },
-            "payment_method": {"provider": "fake", "token": "tok_visa"},
-        }  # fmt: skip
-        placed = self.http.post(
-            "/api/v1/orders",
-            json=body,
-            headers={**self.customer, "Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert placed.status_code == 202, placed.text
-        return str(placed.json()["id"])
-
-    def final(self, order_id: str, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.http.get(f"/api/v1/orders/{order_id}", headers=self.customer)
-            order: dict[str, Any] = found.json()
-            if found.status_code == 200 and order["status"] in {"CONFIRMED", "REJECTED"}:
-                return order
-            time.sleep(0.3)
-        raise AssertionError(f"order {order_id} did not end: {order}")
-
-    def payments(self, order_id: str) -> list[dict[str, Any]]:
-        found = self.http.get(
-            "/api/v1/payments", params={"order_id": order_id}, headers=self.customer
-        )
-        assert found.status_code == 200, found.text
-        items: list[dict[str, Any]] = found.json()["items"]
-        return items
-
-    def captured(self, order_id: str, timeout: float = 60) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            payments = self.payments(order_id)
-            if payments and payments[0]["status"] == "CAPTURED":
-                assert len(payments) == 1, payments
-                return payments[0]
-            time.sleep(0.3)
-        raise AssertionError(f"no captured payment for {order_id}: {self.payments(order_id)}")
+        return self.front.order(self.customer, self.product)
 
 
 @pytest.fixture(scope="module")
 def shop(deployment: Deployment) -> Iterator[Shop]:
     with httpx.Client(base_url=deployment.url("gateway"), timeout=30) as http:
-        admin = _bearer(http, "root")
-        registered = http.post(
-            "/api/v1/users/register",
-            json={"username": "ada", "email": "ada@example.com", "password": PASSWORD},
-        )
-        assert registered.status_code == 201, registered.text
-        customer = _bearer(http, "ada")
-        product = http.post(
-            "/api/v1/products",
-            json={"sku": "IMG-1", "name": "Mug", "price": {"amount": 1250, "currency": "EUR"}},
-            headers=admin,
-        )
-        assert product.status_code == 201, product.text
-        for path, body in (
-            ("warehouses", {"code": "BER-1", "name": "Berlin"}),
-            ("adjust", {"sku": "IMG-1", "warehouse": "BER-1", "delta": 50, "reason": "receipt"}),
-        ):
-            done = http.post(f"/api/v1/inventory/{path}", json=body, headers=admin)
-            assert done.status_code in (200, 201), done.text
-        yield Shop(http, admin, customer, product.json()["id"])
+        front = Storefront(http)
+        admin = front.log_in("root")
+        customer = front.sign_up("ada")
+        yield Shop(front, admin, customer, front.stock(admin, "IMG-1", 50))
 
 
 def test_every_service_container_runs_read_only_as_a_non_root_user(
@@ -354,9 +292,9 @@ def test_every_service_container_runs_read_only_as_a_non_root_user(
 
 def test_an_order_through_the_gateway_container_is_confirmed_and_captured(shop: Shop) -> None:
     order_id = shop.order()
-    order = shop.final(order_id)
+    order = shop.front.final(shop.customer, order_id)
     assert order["status"] == "CONFIRMED", order
-    payment = shop.captured(order_id)
+    payment = shop.front.captured(shop.customer, order_id)
     assert payment["amount"] == 1250
 
 
@@ -369,11 +307,11 @@ def test_a_service_killed_mid_saga_loses_and_repeats_nothing(
     podman("start", PREFIX + "payment")
     wait_ready(deployment.url("payment"))
     for order_id in orders:
-        order = shop.final(order_id)
+        order = shop.front.final(shop.customer, order_id)
         statuses = [step["status"] for step in order["status_history"]]
         assert statuses.count(order["status"]) == 1, statuses
         if order["status"] == "CONFIRMED":
-            shop.captured(order_id)
+            shop.front.captured(shop.customer, order_id)
 
 
 def test_sigterm_lets_a_slow_request_finish_and_the_container_exit_zero(

@@ -2,7 +2,6 @@
 ``podman kube play`` (the locally built image, every pod on the host's network) against a
 PostgreSQL and a broker of the test's own; an order through the gateway pod is confirmed."""
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +23,9 @@ from retail_kernel.testing.containers import (
     run_container,
     wait_ready,
 )
+from retail_storefront import PASSWORD, Storefront
 
 RELEASE = "retail-kube"
-PASSWORD = "a long enough secret"
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -191,51 +190,12 @@ def test_every_dev_deployment_runs_as_rendered_and_is_ready(played: dict[str, in
 
 def test_an_order_through_the_gateway_pod_is_confirmed(played: dict[str, int]) -> None:
     with httpx.Client(base_url=f"http://127.0.0.1:{played['gateway']}", timeout=30) as http:
-        admin = _bearer(http, "root")
-        registered = http.post(
-            "/api/v1/users/register",
-            json={"username": "kim", "email": "kim@example.com", "password": PASSWORD},
-        )
-        assert registered.status_code == 201, registered.text
-        customer = _bearer(http, "kim")
-        product = http.post(
-            "/api/v1/products",
-            json={"sku": "KUBE-1", "name": "Mug", "price": {"amount": 900, "currency": "EUR"}},
-            headers=admin,
-        )
-        assert product.status_code == 201, product.text
-        for path, body in (
-            ("warehouses", {"code": "K1", "name": "Kube"}),
-            ("adjust", {"sku": "KUBE-1", "warehouse": "K1", "delta": 5, "reason": "receipt"}),
-        ):
-            done = http.post(f"/api/v1/inventory/{path}", json=body, headers=admin)
-            assert done.status_code in (200, 201), done.text
-        placed = http.post(
-            "/api/v1/orders",
-            json={
-                "lines": [{"product_id": product.json()["id"], "qty": 1}],
-                "shipping_address": {
-                    "name": "Kim", "line1": "1 Main St", "city": "Berlin",
-                    "postal_code": "10115", "country": "DE",
-                },
-                "payment_method": {"provider": "fake", "token": "tok_visa"},
-            },
-            headers={**customer, "Idempotency-Key": str(uuid.uuid4())},
-        )  # fmt: skip
-        assert placed.status_code == 202, placed.text
-        order_id = placed.json()["id"]
-        deadline = time.monotonic() + 120
-        status = "PENDING"
-        while status not in {"CONFIRMED", "REJECTED"} and time.monotonic() < deadline:
-            time.sleep(0.5)
-            status = http.get(f"/api/v1/orders/{order_id}", headers=customer).json()["status"]
-        assert status == "CONFIRMED"
-
-
-def _bearer(http: httpx.Client, username: str) -> dict[str, str]:
-    tokens = http.post("/api/v1/users/login", json={"username": username, "password": PASSWORD})
-    assert tokens.status_code == 200, tokens.text
-    return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+        front = Storefront(http)
+        admin = front.log_in("root")
+        customer = front.sign_up("kim")
+        order_id = front.order(customer, front.stock(admin, "KUBE-1", 5))
+        assert front.final(customer, order_id)["status"] == "CONFIRMED"
+        front.captured(customer, order_id)
 
 
 def test_hook_jobs_ran_before_the_services(played: dict[str, int]) -> None:

@@ -17,6 +17,7 @@ import pytest
 from retail_cli.platform import Home
 from retail_kernel.embedded import free_port
 from retail_kernel.registry import installed_services
+from retail_storefront import PASSWORD
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,16 @@ class Platform:
     @property
     def supervisor_log(self) -> Path:
         return self.home / "supervisor.log"
+
+    def create_admin(self, username: str = "root") -> None:
+        """``retail users create-admin`` against this platform, as an operator runs it."""
+        subprocess.run(
+            [str(Path(sys.executable).parent / "retail"), "users", "create-admin",
+             "--username", username, "--email", f"{username}@example.com",
+             "--home", str(self.home)],
+            env={**os.environ, "RETAIL_ADMIN_PASSWORD": PASSWORD},
+            check=True, capture_output=True,
+        )  # fmt: skip
 
     def supervisor_output(self) -> str:
         """What ``retail up`` has printed so far (restarts, replays), for failure messages."""

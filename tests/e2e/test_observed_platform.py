@@ -13,7 +13,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +30,10 @@ from retail_cli.platform import Home
 from retail_e2e import Platform, running_platform
 from retail_kernel.embedded import free_port
 from retail_kernel.registry import installed_services
+from retail_storefront import Storefront
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = ROOT / "deploy" / "observability"
-PASSWORD = "a long enough secret"
 TOKEN = "alertmanager-e2e-token"
 STEP = "2s"  # scrape and evaluation interval here (15 s and 30 s in production)
 # A series an expression selects: a metric of ours or the process', ``up``, or a recorded name.
@@ -238,7 +237,6 @@ def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]
             monitoring = Monitoring(
                 platform, f"http://127.0.0.1:{prom_port}", f"http://127.0.0.1:{am_port}", telemetry
             )
-            _shop(monitoring)
             yield monitoring
         finally:
             for process in (prometheus, alertmanager):
@@ -246,90 +244,45 @@ def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]
                 process.wait(timeout=30)
 
 
-def _bearer(http: httpx.Client, username: str) -> dict[str, str]:
-    tokens = http.post("/api/v1/users/login", json={"username": username, "password": PASSWORD})
-    assert tokens.status_code == 200, tokens.text
-    return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
-
-
+@dataclass
 class Shop:
-    """Traffic that makes every watched series exist: orders confirmed and declined, a
-    low-stock crossing, a failed login."""
+    """A customer, a stocked product just above its low-stock threshold, and the storefront."""
 
-    def __init__(self, http: httpx.Client, platform: Platform) -> None:
-        self.http = http
-        subprocess.run(
-            [str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "retail"),
-             "users", "create-admin", "--username", "root", "--email", "root@example.com",
-             "--home", str(platform.home)],
-            env={**os.environ, "RETAIL_ADMIN_PASSWORD": PASSWORD},
-            check=True, capture_output=True,
-        )  # fmt: skip
-        self.admin = _bearer(http, "root")
-        created = http.post(
-            "/api/v1/users/register",
-            json={"username": "obs", "email": "obs@example.com", "password": PASSWORD},
-        )
-        assert created.status_code == 201, created.text
-        self.customer = _bearer(http, "obs")
-        product = http.post(
-            "/api/v1/products",
-            json={"sku": "OBS-1", "name": "Lamp", "price": {"amount": 700, "currency": "EUR"}},
-            headers=self.admin,
-        )
-        assert product.status_code == 201, product.text
-        self.product = product.json()["id"]
-        for path, body in (
-            ("warehouses", {"code": "O1", "name": "Obs"}),
-            ("adjust", {"sku": "OBS-1", "warehouse": "O1", "delta": 40, "reason": "receipt"}),
-        ):
-            done = http.post(f"/api/v1/inventory/{path}", json=body, headers=self.admin)
-            assert done.status_code in (200, 201), done.text
-        threshold = http.put(
-            "/api/v1/inventory/thresholds",
-            json={"sku": "OBS-1", "threshold": 38},
-            headers=self.admin,
-        )
-        assert threshold.status_code == 200, threshold.text
+    front: Storefront
+    customer: dict[str, str]
+    product: str
 
     def order(self, card: str = "tok_visa") -> str:
-        placed = self.http.post(
-            "/api/v1/orders",
-            json={
-                "lines": [{"product_id": self.product, "qty": 1}],
-                "shipping_address": {
-                    "name": "Obs", "line1": "1 Main St", "city": "Berlin",
-                    "postal_code": "10115", "country": "DE",
-                },
-                "payment_method": {"provider": "fake", "token": card},
-            },
-            headers={**self.customer, "Idempotency-Key": str(uuid.uuid4())},
-        )  # fmt: skip
-        assert placed.status_code == 202, placed.text
-        return str(placed.json()["id"])
+        return self.front.order(self.customer, self.product, card=card)
 
     def status(self, order_id: str) -> str:
-        found = self.http.get(f"/api/v1/orders/{order_id}", headers=self.customer)
-        return str(found.json()["status"])
+        return self.front.status(self.customer, order_id)
 
 
-_shops: dict[str, Shop] = {}
+@pytest.fixture(scope="module")
+def shop(monitoring: Monitoring) -> Iterator[Shop]:
+    """Traffic that makes every watched series exist: orders confirmed and declined, a
+    low-stock crossing, a failed login."""
+    monitoring.platform.create_admin()
+    with httpx.Client(base_url=monitoring.platform.url("gateway"), timeout=30) as http:
+        front = Storefront(http)
+        admin = front.log_in("root")
+        shop = Shop(front, front.sign_up("obs"), front.stock(admin, "OBS-1", 40))
+        threshold = http.put(
+            "/api/v1/inventory/thresholds", json={"sku": "OBS-1", "threshold": 38}, headers=admin
+        )
+        assert threshold.status_code == 200, threshold.text
+        placed = [shop.order() for _ in range(3)] + [shop.order("tok_decline")]
+        for order_id in placed:
+            front.final(shop.customer, order_id)
+        failed = http.post("/api/v1/users/login", json={"username": "obs", "password": "wrong!"})
+        assert failed.status_code == 401
+        yield shop
 
 
-def _shop(monitoring: Monitoring) -> None:
-    http = httpx.Client(base_url=monitoring.platform.url("gateway"), timeout=30)
-    shop = Shop(http, monitoring.platform)
-    _shops["shop"] = shop
-    placed = [shop.order() for _ in range(3)] + [shop.order("tok_decline")]
-    until(
-        lambda: all(shop.status(o) in {"CONFIRMED", "REJECTED"} for o in placed),
-        "the first orders to end",
-    )
-    failed = http.post("/api/v1/users/login", json={"username": "obs", "password": "wrong pw!"})
-    assert failed.status_code == 401
+def test_every_target_is_up(monitoring: Monitoring, shop: Shop) -> None:
+    del shop  # its traffic made the series
 
-
-def test_every_target_is_up(monitoring: Monitoring) -> None:
     def all_up() -> list[dict[str, Any]] | None:
         targets = httpx.get(f"{monitoring.prometheus}/api/v1/targets").json()["data"]
         active = targets["activeTargets"]
@@ -348,7 +301,8 @@ def _rule_files() -> list[dict[str, Any]]:
     ]
 
 
-def test_every_recording_rule_returns_data(monitoring: Monitoring) -> None:
+def test_every_recording_rule_returns_data(monitoring: Monitoring, shop: Shop) -> None:
+    del shop  # its traffic made the series
     records = sorted({rule["record"] for rule in _rule_files() if "record" in rule})
     deadline = time.monotonic() + 150
     empty = records
@@ -358,7 +312,8 @@ def test_every_recording_rule_returns_data(monitoring: Monitoring) -> None:
     assert empty == [], f"recording rules without data: {empty}"
 
 
-def test_every_series_an_alert_watches_exists(monitoring: Monitoring) -> None:
+def test_every_series_an_alert_watches_exists(monitoring: Monitoring, shop: Shop) -> None:
+    del shop  # its traffic made the series
     selectors = {
         found.group(0)
         for rule in _rule_files()
@@ -374,7 +329,8 @@ def test_every_series_an_alert_watches_exists(monitoring: Monitoring) -> None:
     assert absent == [], f"alerts watch series that do not exist: {absent}"
 
 
-def test_every_dashboard_panel_returns_data(monitoring: Monitoring) -> None:
+def test_every_dashboard_panel_returns_data(monitoring: Monitoring, shop: Shop) -> None:
+    del shop  # its traffic made the series
     queries = {
         (board.name, panel["title"], target["expr"])
         for board in (OBSERVABILITY / "grafana").glob("*.json")
@@ -389,7 +345,8 @@ def test_every_dashboard_panel_returns_data(monitoring: Monitoring) -> None:
     assert empty == [], f"panels without data: {empty}"
 
 
-def test_every_metric_a_runbook_queries_is_exported(monitoring: Monitoring) -> None:
+def test_every_metric_a_runbook_queries_is_exported(monitoring: Monitoring, shop: Shop) -> None:
+    del shop  # its traffic made the series
     exported = {
         family
         for port in monitoring.platform.ports.values()
@@ -413,8 +370,7 @@ def _attributes(item: Span | LogRecord) -> dict[str, str]:
     return {a.key: a.value.string_value for a in item.attributes}
 
 
-def test_one_order_is_one_trace_across_the_services(monitoring: Monitoring) -> None:
-    shop = _shops["shop"]
+def test_one_order_is_one_trace_across_the_services(monitoring: Monitoring, shop: Shop) -> None:
     order_id = shop.order()
     until(lambda: shop.status(order_id) == "CONFIRMED" or None, "the order to be confirmed")
 
@@ -441,7 +397,7 @@ def test_one_order_is_one_trace_across_the_services(monitoring: Monitoring) -> N
 
 
 def test_the_collector_ships_json_logs_with_their_correlation_and_trace_ids(
-    monitoring: Monitoring, tmp_path: Path
+    monitoring: Monitoring, shop: Shop, tmp_path: Path
 ) -> None:
     collector = Path(otel_collector.__file__).parent / "bin" / "otelcol-contrib_linux_amd64"
     source = yaml.safe_load((OBSERVABILITY / "otel" / "logs-filelog.yaml").read_text())
@@ -463,7 +419,6 @@ def test_the_collector_ships_json_logs_with_their_correlation_and_trace_ids(
             [str(collector), "--config", str(config)], stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        shop = _shops["shop"]
         shop.order()  # lines with a request's correlation and trace ids
 
         def shipped() -> dict[str, str] | None:
@@ -491,9 +446,8 @@ def _pid(monitoring: Monitoring, service: str) -> int:
 
 
 def test_a_stopped_consumer_raises_its_alerts_and_reaches_the_operators_once(
-    monitoring: Monitoring,
+    monitoring: Monitoring, shop: Shop
 ) -> None:
-    shop = _shops["shop"]
     inventory = _pid(monitoring, "inventory")
     os.kill(inventory, signal.SIGSTOP)  # alive to its supervisor, answering nothing
     try:

@@ -5,12 +5,9 @@ and both replicas of every consumer group did part of the work."""
 
 import asyncio
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,8 +15,8 @@ import pytest
 
 from retail_cli.platform import Home
 from retail_e2e import Platform, running_platform
+from retail_storefront import ADDRESS, Storefront
 
-PASSWORD = "a long enough secret"
 ORDERS = 200
 CLIENTS = 32
 STOCK = 60  # per product: 180 units for 200 orders of one
@@ -35,55 +32,21 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield started
 
 
-def _bearer(http: httpx.Client, username: str) -> dict[str, str]:
-    tokens = http.post("/api/v1/users/login", json={"username": username, "password": PASSWORD})
-    assert tokens.status_code == 200, tokens.text
-    return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
-
-
-def _stock_the_shop(scaled: Platform, http: httpx.Client) -> tuple[dict[str, str], list[str]]:
+def _stock_the_shop(scaled: Platform, front: Storefront) -> tuple[dict[str, str], list[str]]:
     """The admin's token and three products with STOCK units each."""
-    subprocess.run(
-        [str(Path(sys.executable).parent / "retail"), "users", "create-admin",
-         "--username", "root", "--email", "root@example.com", "--home", str(scaled.home)],
-        env={"RETAIL_ADMIN_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"},
-        check=True, capture_output=True,
-    )  # fmt: skip
-    admin = _bearer(http, "root")
-    created = http.post(
-        "/api/v1/inventory/warehouses", json={"code": "W1", "name": "One"}, headers=admin
-    )
-    assert created.status_code == 201, created.text
-    products = []
-    for sku in SKUS:
-        product = http.post(
-            "/api/v1/products",
-            json={"sku": sku, "name": sku, "price": {"amount": 500, "currency": "EUR"}},
-            headers=admin,
-        )
-        assert product.status_code == 201, product.text
-        products.append(product.json()["id"])
-        stocked = http.post(
-            "/api/v1/inventory/adjust",
-            json={"sku": sku, "warehouse": "W1", "delta": STOCK, "reason": "receipt"},
-            headers=admin,
-        )
-        assert stocked.status_code == 200, stocked.text
-    return admin, products
+    scaled.create_admin()
+    admin = front.log_in("root")
+    return admin, [front.stock(admin, sku, STOCK, price=500) for sku in SKUS]
 
 
 async def _place(base: str, customer: dict[str, str], products: list[str]) -> list[str]:
     """ORDERS orders from CLIENTS clients at once; their ids."""
     limit = asyncio.Semaphore(CLIENTS)
-    address = {
-        "name": "Ada", "line1": "1 Main St", "city": "Berlin",
-        "postal_code": "10115", "country": "DE",
-    }  # fmt: skip
 
     async def one(http: httpx.AsyncClient, number: int) -> str:
         body = {
             "lines": [{"product_id": products[number % len(products)], "qty": 1}],
-            "shipping_address": address,
+            "shipping_address": ADDRESS,
             "payment_method": {"provider": "fake", "token": "tok_visa"},
         }
         async with limit:
@@ -147,13 +110,9 @@ def test_two_replicas_of_every_consumer_share_the_work_and_keep_every_invariant(
     for service in CONSUMING:
         assert f"{service}-2" in state["services"], state["services"]
     with httpx.Client(base_url=scaled.url("gateway"), timeout=60) as http:
-        admin, products = _stock_the_shop(scaled, http)
-        registered = http.post(
-            "/api/v1/users/register",
-            json={"username": "ada", "email": "ada@example.com", "password": PASSWORD},
-        )
-        assert registered.status_code == 201, registered.text
-        customer = _bearer(http, "ada")
+        front = Storefront(http)
+        admin, products = _stock_the_shop(scaled, front)
+        customer = front.sign_up("ada")
 
         ids = asyncio.run(_place(scaled.url("gateway"), customer, products))
         orders = _final(http, customer, ids)
