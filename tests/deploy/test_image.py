@@ -190,7 +190,6 @@ class Deployment:
 # Each service's secrets, mounted as files and named by ``…_FILE`` variables.
 SECRETS: dict[str, tuple[str, ...]] = {
     "user": ("key_encryption_secret",),
-    "product": ("s3_secret_access_key",),
     "order": ("service_client_secret",),
     "payment": ("stripe_webhook_secrets",),
     "notification": ("service_client_secret",),

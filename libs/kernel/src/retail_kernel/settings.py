@@ -97,6 +97,11 @@ class BaseServiceSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings)
 
+    def secrets_in_use(self) -> list[str]:
+        """The fields whose development default production refuses: every secret, unless a
+        service knows a setting leaves one unused (Product's S3 key with local pictures)."""
+        return list(type(self).model_fields)
+
     @model_validator(mode="after")
     def _refuse_development_defaults(self) -> "BaseServiceSettings":
         if self.environment in ("development", "test"):
@@ -104,7 +109,7 @@ class BaseServiceSettings(BaseSettings):
         prefix = str(self.model_config.get("env_prefix", ""))
         if self.needs_database and "database_url" not in self.model_fields_set:
             raise ValueError(f"{prefix}DATABASE_URL is not set (or {prefix}DATABASE_URL_FILE)")
-        for name in type(self).model_fields:
+        for name in self.secrets_in_use():
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value().startswith(
                 DEV_SECRET_PREFIX

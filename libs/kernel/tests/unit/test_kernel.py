@@ -52,6 +52,14 @@ class TestSettings:
         )
         assert settings.environment == "production"
 
+    def test_product_asks_for_an_s3_key_in_production_only_when_pictures_go_to_s3(self) -> None:
+        from retail_product.config import ProductSettings  # noqa: PLC0415
+
+        local = ProductSettings(environment="production", database_url=DATABASE)
+        assert local.storage_backend == "local"
+        with pytest.raises(ValidationError, match="RETAIL_PRODUCT_S3_SECRET_ACCESS_KEY"):
+            ProductSettings(environment="production", database_url=DATABASE, storage_backend="s3")
+
     def test_user_service_refuses_cheap_bcrypt_in_production(self) -> None:
         from retail_user.config import UserSettings  # noqa: PLC0415
 

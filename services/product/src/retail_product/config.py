@@ -30,3 +30,12 @@ class ProductSettings(BaseServiceSettings):
     # "public-read" when browsers fetch pictures straight from the bucket; leave unset when a
     # bucket policy or a CDN in front grants the reads.
     s3_object_acl: str | None = None
+
+    def secrets_in_use(self) -> list[str]:
+        """Pictures on local disk need no S3 key: production does not ask for one then."""
+        fields = super().secrets_in_use()
+        return (
+            fields
+            if self.storage_backend == "s3"
+            else [name for name in fields if name != "s3_secret_access_key"]
+        )
