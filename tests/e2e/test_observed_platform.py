@@ -292,6 +292,18 @@ def test_every_target_is_up(monitoring: Monitoring, shop: Shop) -> None:
     assert {target["labels"]["job"] for target in active} == set(monitoring.platform.ports)
 
 
+def _still_without(items: list[T], data: Callable[[T], list[dict[str, Any]]]) -> list[T]:
+    """The items for which ``data`` still finds nothing once rules have had time to run
+    (new series appear with the next scrapes and evaluations)."""
+    deadline = time.monotonic() + 150
+    missing = items
+    while missing and time.monotonic() < deadline:
+        missing = [item for item in missing if not data(item)]
+        if missing:
+            time.sleep(2)
+    return missing
+
+
 def _rule_files() -> list[dict[str, Any]]:
     return [
         rule
@@ -304,11 +316,7 @@ def _rule_files() -> list[dict[str, Any]]:
 def test_every_recording_rule_returns_data(monitoring: Monitoring, shop: Shop) -> None:
     del shop  # its traffic made the series
     records = sorted({rule["record"] for rule in _rule_files() if "record" in rule})
-    deadline = time.monotonic() + 150
-    empty = records
-    while empty and time.monotonic() < deadline:
-        empty = [record for record in records if not monitoring.query(record)]
-        time.sleep(2)
+    empty = _still_without(records, monitoring.query)
     assert empty == [], f"recording rules without data: {empty}"
 
 
@@ -321,11 +329,7 @@ def test_every_series_an_alert_watches_exists(monitoring: Monitoring, shop: Shop
         for found in SELECTOR.finditer(rule["expr"])
     }
     assert len(selectors) > 15
-    deadline = time.monotonic() + 150
-    absent = sorted(selectors)
-    while absent and time.monotonic() < deadline:
-        absent = [selector for selector in absent if not monitoring.series(selector)]
-        time.sleep(2)
+    absent = _still_without(sorted(selectors), monitoring.series)
     assert absent == [], f"alerts watch series that do not exist: {absent}"
 
 
@@ -337,11 +341,7 @@ def test_every_dashboard_panel_returns_data(monitoring: Monitoring, shop: Shop) 
         for panel in json.loads(board.read_text())["panels"]
         for target in panel["targets"]
     }
-    deadline = time.monotonic() + 150
-    empty = sorted(queries)
-    while empty and time.monotonic() < deadline:
-        empty = [query for query in empty if not monitoring.query(query[2])]
-        time.sleep(2)
+    empty = _still_without(sorted(queries), lambda query: monitoring.query(query[2]))
     assert empty == [], f"panels without data: {empty}"
 
 
