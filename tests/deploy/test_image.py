@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from retail_kernel.embedded import free_port
 from retail_kernel.registry import ServiceInfo, installed_services, stateful_services
 from retail_kernel.testing.containers import (
     ROOT,
@@ -205,12 +206,6 @@ def _write_secrets(folder: Path) -> None:
             path.chmod(0o444)  # the containers' user is not the file's owner
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def deployment(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     base = tmp_path_factory.mktemp("image")
@@ -220,7 +215,7 @@ def deployment(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             secrets = base / "secrets"
             _write_secrets(secrets)
             deployment = Deployment(image, infra.database_port, infra.bootstrap, secrets)
-            deployment.ports = {name: _free_port() for name in installed_services()}
+            deployment.ports = {name: free_port() for name in installed_services()}
             _install(deployment)
             for name in installed_services():
                 deployment.start(name)
@@ -318,7 +313,7 @@ def test_sigterm_lets_a_slow_request_finish_and_the_container_exit_zero(
 ) -> None:
     # A second User replica of its own, so that the others keep their identity provider.
     info = installed_services()["user"]
-    port = _free_port()
+    port = free_port()
     name = PREFIX + "user-draining"
     run_container(
         deployment.image,
@@ -365,7 +360,7 @@ def test_the_image_is_published_pulled_by_digest_and_runs(image: str, tmp_path: 
     skopeo = shutil.which("skopeo")
     assert registry, "docker-registry is needed (./dev test installs it as root)"
     assert skopeo, "skopeo is needed (./dev test installs it as root)"
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "registry.yml"
     config.write_text(
         "version: 0.1\n"
@@ -389,7 +384,7 @@ def test_the_image_is_published_pulled_by_digest_and_runs(image: str, tmp_path: 
         )  # fmt: skip
         digest = json.loads(inspected.stdout)["Digest"]
         podman("pull", "--tls-verify=false", f"{reference}@{digest}", timeout=300)
-        gateway_port = _free_port()
+        gateway_port = free_port()
         name = PREFIX + "pulled"
         run_container(
             f"{reference}@{digest}",

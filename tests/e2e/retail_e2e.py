@@ -5,11 +5,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -18,6 +18,8 @@ from retail_cli.platform import Home
 from retail_kernel.embedded import free_port
 from retail_kernel.registry import installed_services
 from retail_storefront import PASSWORD
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def until(probe: Callable[[], T | None], what: str = "the condition", timeout: float = 120) -> T:
+    """``probe()`` once it returns something (not None, not empty), polling."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _ready(base: str) -> bool:

@@ -27,9 +27,10 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from oteltap import OtelTapHttpProtobufReceiver, OtelTapHttpProtobufReceiverSettings
 
 from retail_cli.platform import Home
-from retail_e2e import Platform, running_platform
+from retail_e2e import Platform, running_platform, until
 from retail_kernel.embedded import free_port
 from retail_kernel.registry import installed_services
+from retail_kernel.testing.containers import wait_ready
 from retail_storefront import Storefront
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,16 +127,6 @@ class Monitoring:
         return self.query(f'max_over_time(ALERTS{{alertname="{alertname}"{extra}}}[15m])')
 
 
-def until(probe: Callable[[], T | None], what: str, timeout: float = 120) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _rules(folder: Path) -> list[str]:
     """The repository's rule files, evaluated every STEP."""
     paths = []
@@ -193,15 +184,8 @@ def _start(command: list[str], ready: str, log: Path) -> subprocess.Popen[bytes]
     assert binary, f"{command[0]} is needed (./dev test installs Debian's prometheus packages)"
     with log.open("wb") as output:
         process = subprocess.Popen([binary, *command[1:]], stdout=output, stderr=subprocess.STDOUT)
-    until(lambda: _answers(ready), f"{command[0]} to be ready", timeout=60)
+    wait_ready(ready, timeout=60, path="/-/ready")
     return process
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +204,7 @@ def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]
                 f"--web.listen-address=127.0.0.1:{am_port}",
                 "--cluster.listen-address=",
             ],
-            f"http://127.0.0.1:{am_port}/-/ready",
+            f"http://127.0.0.1:{am_port}",
             folder / "alertmanager.log",
         )
         prometheus = _start(
@@ -230,7 +214,7 @@ def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]
                 f"--storage.tsdb.path={folder / 'tsdb'}",
                 f"--web.listen-address=127.0.0.1:{prom_port}",
             ],
-            f"http://127.0.0.1:{prom_port}/-/ready",
+            f"http://127.0.0.1:{prom_port}",
             folder / "prometheus.log",
         )
         try:

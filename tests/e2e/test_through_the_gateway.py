@@ -5,7 +5,6 @@ cancellation after confirmation, and what one customer cannot see of another's."
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,22 +15,11 @@ import httpx
 import pytest
 from schemathesis import GenerationMode
 
-from retail_e2e import Platform
+from retail_e2e import Platform, until
 from retail_kernel.testing.conformance import conformance_failures
 
 PASSWORD = "a long enough secret"
 T = TypeVar("T")
-
-
-def until(probe: Callable[[], T | None], *, timeout: float = 60.0) -> T:
-    """``probe()`` once it returns something, polling."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found is not None:
-            return found
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting")
 
 
 @dataclass
