@@ -33,9 +33,10 @@ RUN --mount=type=secret,id=ca-bundle,required=false \
     && /opt/uv/bin/uv sync --frozen --all-packages --no-default-groups --python python3 \
     && find /app/libs /app/services -name pyproject.toml -delete
 # Size (docs/deploy.md, bench/results/image.md): debug symbols stripped from extension
-# modules; botocore's models kept for S3 (the only AWS API the platform calls); no type stubs
-# or C sources; bytecode compiled for what the services import at start (the root file system
-# is read-only at run time, so a module not compiled here is compiled in memory on first use).
+# modules; botocore's models kept for the AWS APIs the platform calls (S3, STS, Secrets
+# Manager); no type stubs or C sources; bytecode compiled for what the services import at
+# start (the root file system is read-only at run time, so a module not compiled here is
+# compiled in memory on first use).
 COPY deploy/image/slim.py /opt/slim.py
 RUN find /app/.venv -name '*.so*' -type f -exec strip --strip-unneeded {} + \
     && /app/.venv/bin/python /opt/slim.py /app/.venv

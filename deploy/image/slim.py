@@ -3,9 +3,9 @@
   python slim.py VENV
 
 Removes what no running service reads — type stubs, C sources, the packages' own tests,
-botocore's models of every AWS service but S3's — then imports every service's app, so that
-exactly the modules a service loads at start get their bytecode written (the image's root
-file system is read-only at run time).
+botocore's models of every AWS service but S3, STS and Secrets Manager — then imports every
+service's app, so that exactly the modules a service loads at start get their bytecode written
+(the image's root file system is read-only at run time).
 """
 
 import importlib
@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-KEPT_BOTOCORE_MODELS = {"s3", "sts"}
+KEPT_BOTOCORE_MODELS = {"s3", "sts", "secretsmanager"}
 DROPPED_SUFFIXES = {".pyi", ".c", ".h", ".pyx", ".pxd", ".cpp"}
 
 

@@ -32,6 +32,7 @@ from retail_kernel.lag import LagWatch
 from retail_kernel.logging import configure_logging
 from retail_kernel.openapi import install_problem_openapi, problem_responses
 from retail_kernel.outbox import OutboxRelay
+from retail_kernel.secrets_manager import SecretsManagerLocation, SecretsWatch
 from retail_kernel.settings import BaseServiceSettings
 from retail_kernel.tracing import (
     configure_tracing,
@@ -234,6 +235,11 @@ def _background_tasks(
         if settings.lag_watch_enabled
         else []
     )
+    secret = SecretsManagerLocation.of_settings(settings)
+    if secret is not None:
+        watches.append(
+            asyncio.create_task(SecretsWatch(settings, secret).run(), name="secrets-watch")
+        )
     return [
         *watches,
         asyncio.create_task(broker.start(), name="broker-start"),

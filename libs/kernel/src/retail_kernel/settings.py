@@ -1,7 +1,9 @@
 """Typed settings shared by every service: environment variables with a per-service prefix.
 
 Any field can also be read from a file named by ``<PREFIX><FIELD>_FILE`` (Docker and Kubernetes
-secrets). Outside development and test, a secret left at its development default is refused.
+secrets), or from the AWS Secrets Manager secret named by ``<PREFIX>SECRETS_MANAGER_SECRET_ID``
+(``retail_kernel.secrets_manager``). Outside development and test, a secret left at its
+development default is refused.
 """
 
 import os
@@ -10,7 +12,14 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from retail_kernel.secrets_manager import SecretsManagerSource
 
 Environment = Literal["development", "test", "production"]
 DEV_SECRET_PREFIX = "dev-only-"  # noqa: S105 - marks defaults that production refuses
@@ -43,6 +52,9 @@ class BaseServiceSettings(BaseSettings):
     service_name: ClassVar[str] = "retail"
     # False for a process with no database of its own (the gateway).
     needs_database: ClassVar[bool] = True
+    # Secrets read afresh at every use, so that a rotation in Secrets Manager applies while
+    # the service runs (``retail_kernel.secrets_manager.SecretsWatch``).
+    rotating_secrets: ClassVar[frozenset[str]] = frozenset()
 
     environment: Environment = "development"
     host: str = "127.0.0.1"
@@ -85,6 +97,12 @@ class BaseServiceSettings(BaseSettings):
     # terminationGracePeriodSeconds must be longer than both together).
     workers: int = Field(default=1, ge=1, le=64)
     shutdown_grace_seconds: float = Field(default=20.0, gt=0, le=600)
+    # AWS Secrets Manager: the secret with this service's settings (a JSON object by field
+    # name), how often a rotation is looked for, and an endpoint for a local fake.
+    secrets_manager_secret_id: str | None = None
+    secrets_manager_refresh_seconds: float = Field(default=300.0, gt=0)
+    secrets_manager_endpoint_url: str | None = None
+    secrets_manager_region: str | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -95,7 +113,16 @@ class BaseServiceSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings)
+        init_kwargs = (
+            init_settings.init_kwargs if isinstance(init_settings, InitSettingsSource) else {}
+        )
+        return (
+            init_settings,
+            env_settings,
+            FileSecretsSource(settings_cls),
+            SecretsManagerSource(settings_cls, init_kwargs),
+            dotenv_settings,
+        )
 
     def secrets_in_use(self) -> list[str]:
         """The fields whose development default production refuses: every secret, unless a

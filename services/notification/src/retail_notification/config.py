@@ -13,6 +13,8 @@ class NotificationSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RETAIL_NOTIFICATION_", extra="ignore")
 
     service_name: ClassVar[str] = "notification"
+    # Read at every alert Alertmanager posts: a rotation applies without a restart.
+    rotating_secrets: ClassVar[frozenset[str]] = frozenset({"alertmanager_token"})
 
     port: int = 8006
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/retail_notification"

@@ -12,6 +12,8 @@ class PaymentSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RETAIL_PAYMENT_", extra="ignore")
 
     service_name: ClassVar[str] = "payment"
+    # Read at every webhook: a rotation in Secrets Manager applies without a restart.
+    rotating_secrets: ClassVar[frozenset[str]] = frozenset({"stripe_webhook_secrets"})
 
     port: int = 8005
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/retail_payment"

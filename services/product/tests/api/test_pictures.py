@@ -5,10 +5,9 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from product_factories import auth, create_product, image_bytes, make_product_settings
-from retail_kernel.embedded import free_port
+from retail_kernel.testing.aws import moto_server
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client
 from retail_product.main import create_app
@@ -96,19 +95,15 @@ class TestLocalStorage:
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[str]:
     """A local S3-compatible server (moto) on a free port."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    ).create_bucket(Bucket="pictures")
-    yield endpoint
-    server.stop()
+    with moto_server() as endpoint:
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        ).create_bucket(Bucket="pictures")
+        yield endpoint
 
 
 class TestS3Storage:
