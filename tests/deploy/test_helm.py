@@ -38,6 +38,8 @@ VARIATIONS: dict[str, tuple[str, ...]] = {
         "--set", "istio.canary.services.payment.weight=25",
     ),
     "staging-kong": ("--set", "kong.enabled=true"),
+    # The pipeline's promotion of one service (.github/workflows/promote.yml).
+    "prod-promoted": ("--set", "services.order.image.tag=0.2.0"),
 }  # fmt: skip
 CRDS: dict[tuple[str, str], type[BaseModel]] = {
     ("networking.istio.io/v1", "DestinationRule"): istio_networking.DestinationRule,
@@ -194,6 +196,22 @@ def test_prod_runs_every_service_replicated_with_a_budget_an_autoscaler_and_spre
 def test_dev_runs_one_replica_of_every_service() -> None:
     deployments = by_service(rendered("dev"), "Deployment")
     assert {d["spec"]["replicas"] for d in deployments.values()} == {1}
+
+
+# -- promotions ------------------------------------------------------------------------------
+
+
+def test_a_service_promoted_alone_runs_and_migrates_from_its_own_image() -> None:
+    images = {
+        f"{spec['containers'][0]['args'][-1]} ({name.split('-')[1]})": spec["containers"][0]["image"]
+        for name, spec in pod_specs(rendered("prod-promoted"))
+        if "-migrate-" in name or name.split("-")[-1] in installed_services()
+    }
+    promoted = {key for key, image in images.items() if image.endswith(":0.2.0")}
+    assert promoted == {"order (order)", "order (migrate)"}
+    assert {image for key, image in images.items() if key not in promoted} == {
+        "docker.io/retail/platform:0.1.0"
+    }
 
 
 # -- canaries -------------------------------------------------------------------------------

@@ -30,6 +30,20 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 {{- end -}}
 
+{{/* One service's image: its own `image.tag`/`image.digest` (a promotion that has reached
+this service and not yet the others, docs/deploy.md) over the release's.
+(dict "root" $ "name" "order") */}}
+{{- define "retail.serviceImage" -}}
+{{- $own := (index .root.Values.services .name).image | default dict -}}
+{{- if $own.digest -}}
+{{- printf "%s@%s" .root.Values.image.repository $own.digest -}}
+{{- else if $own.tag -}}
+{{- printf "%s:%s" .root.Values.image.repository (toString $own.tag) -}}
+{{- else -}}
+{{- include "retail.image" .root -}}
+{{- end -}}
+{{- end -}}
+
 {{/* A service's block over the defaults: (dict "root" $ "name" "order") */}}
 {{- define "retail.service" -}}
 {{- $defaults := deepCopy .root.Values.defaults -}}
@@ -104,6 +118,16 @@ annotations:
 
 {{- define "retail.jobContainer" -}}
 image: {{ include "retail.image" . }}
+{{ include "retail.jobRuntime" . }}
+{{- end -}}
+
+{{/* A service's migrations run from that service's image. (dict "root" $ "name" "order") */}}
+{{- define "retail.migrateContainer" -}}
+image: {{ include "retail.serviceImage" . }}
+{{ include "retail.jobRuntime" .root }}
+{{- end -}}
+
+{{- define "retail.jobRuntime" -}}
 imagePullPolicy: {{ .Values.image.pullPolicy }}
 resources:
   requests: {cpu: 50m, memory: 128Mi}
