@@ -203,7 +203,9 @@ def test_dev_runs_one_replica_of_every_service() -> None:
 
 def test_a_service_promoted_alone_runs_and_migrates_from_its_own_image() -> None:
     images = {
-        f"{spec['containers'][0]['args'][-1]} ({name.split('-')[1]})": spec["containers"][0]["image"]
+        f"{spec['containers'][0]['args'][-1]} ({name.split('-')[1]})": spec["containers"][0][
+            "image"
+        ]
         for name, spec in pod_specs(rendered("prod-promoted"))
         if "-migrate-" in name or name.split("-")[-1] in installed_services()
     }
@@ -212,6 +214,32 @@ def test_a_service_promoted_alone_runs_and_migrates_from_its_own_image() -> None
     assert {image for key, image in images.items() if key not in promoted} == {
         "docker.io/retail/platform:0.1.0"
     }
+
+
+# -- AWS -----------------------------------------------------------------------------------
+
+
+def test_in_prod_every_service_with_secrets_reads_them_from_secrets_manager_as_its_own_role() -> (
+    None
+):
+    manifests = rendered("prod")
+    config = by_service(manifests, "ConfigMap")
+    accounts = by_service(manifests, "ServiceAccount")
+    with_secrets = {name for name, d in by_service(manifests, "Deployment").items()
+                    if any(v["name"] == "secrets" for v in d["spec"]["template"]["spec"]["volumes"])}  # fmt: skip
+    assert with_secrets == set(installed_services()) - {"gateway"}
+    for name in with_secrets:
+        prefix = f"RETAIL_{name.upper()}_"
+        assert config[name]["data"][f"{prefix}SECRETS_MANAGER_SECRET_ID"] == f"retail/prod/{name}"
+        role = accounts[name]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+        assert role.endswith(f":role/retail-prod-{name}")
+    # Set from a file, a setting would win over Secrets Manager and never rotate.
+    payment = by_service(manifests, "Deployment")["payment"]["spec"]["template"]["spec"]
+    variables = {v["name"] for v in payment["containers"][0]["env"]}
+    assert "RETAIL_PAYMENT_STRIPE_WEBHOOK_SECRETS_FILE" not in variables
+    policy = by_service(manifests, "NetworkPolicy")["inventory"]["spec"]["egress"]
+    assert any(rule["ports"] == [{"port": 443, "protocol": "TCP"}]
+               and all("ipBlock" in peer for peer in rule["to"]) for rule in policy)  # fmt: skip
 
 
 # -- canaries -------------------------------------------------------------------------------

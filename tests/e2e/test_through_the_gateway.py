@@ -1,6 +1,11 @@
 """The platform as its users meet it: every request through the gateway of a platform that
 ``retail up`` started. A customer's order from sign-up to the audit log, a declined card, a
-cancellation after confirmation, and what one customer cannot see of another's."""
+cancellation after confirmation, and what one customer cannot see of another's.
+
+The tests marked ``deployed`` need nothing but the gateway: with ``RETAIL_E2E_GATEWAY_URL``
+(and an admin's ``RETAIL_E2E_ADMIN_USERNAME``/``RETAIL_E2E_ADMIN_PASSWORD``) set, they run
+against a deployed platform instead — the pipeline's preview environment
+(``deploy/pipeline/preview``, ``pytest -m deployed tests/e2e``)."""
 
 import os
 import subprocess
@@ -99,14 +104,32 @@ def sign_up(http: httpx.Client, username: str) -> tuple[str, dict[str, str]]:
     return str(created.json()["id"]), log_in(http, username)
 
 
-def log_in(http: httpx.Client, username: str) -> dict[str, str]:
-    tokens = http.post("/api/v1/users/login", json={"username": username, "password": PASSWORD})
+def log_in(http: httpx.Client, username: str, password: str = PASSWORD) -> dict[str, str]:
+    tokens = http.post("/api/v1/users/login", json={"username": username, "password": password})
     assert tokens.status_code == 200, tokens.text
     return bearer(tokens.json()["access_token"])
 
 
+@dataclass
+class FrontDoor:
+    """A platform's gateway and its first admin."""
+
+    url: str
+    admin: str
+    password: str
+
+
 @pytest.fixture(scope="module")
-def shop(platform: Platform) -> Iterator[Shop]:
+def front_door(request: pytest.FixtureRequest) -> FrontDoor:
+    """A deployed platform's (``RETAIL_E2E_GATEWAY_URL``), or one ``retail up`` started."""
+    deployed = os.environ.get("RETAIL_E2E_GATEWAY_URL")
+    if deployed:
+        return FrontDoor(
+            deployed,
+            os.environ["RETAIL_E2E_ADMIN_USERNAME"],
+            os.environ["RETAIL_E2E_ADMIN_PASSWORD"],
+        )
+    platform: Platform = request.getfixturevalue("platform")
     retail = str(Path(sys.executable).parent / "retail")
     subprocess.run(
         [retail, "users", "create-admin", "--username", "root", "--email", "root@example.com",
@@ -115,8 +138,13 @@ def shop(platform: Platform) -> Iterator[Shop]:
         check=True,
         capture_output=True,
     )  # fmt: skip
-    with httpx.Client(base_url=platform.url("gateway"), timeout=30) as http:
-        admin = log_in(http, "root")
+    return FrontDoor(platform.url("gateway"), "root", PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def shop(front_door: FrontDoor) -> Iterator[Shop]:
+    with httpx.Client(base_url=front_door.url, timeout=30) as http:
+        admin = log_in(http, front_door.admin, front_door.password)
         staff_id, _ = sign_up(http, "stella")
         promoted = http.put(
             f"/api/v1/users/{staff_id}/roles", json={"roles": ["staff"]}, headers=admin
@@ -145,6 +173,7 @@ def shop(platform: Platform) -> Iterator[Shop]:
         yield Shop(http, admin, staff, alice, bob, alice_id, product.json()["id"], sku)
 
 
+@pytest.mark.deployed
 def test_an_order_from_sign_up_to_the_audit_log(shop: Shop) -> None:
     placed = shop.order(shop.alice)
     assert placed.status_code == 202, placed.text
@@ -188,6 +217,7 @@ def test_an_order_from_sign_up_to_the_audit_log(shop: Shop) -> None:
     assert len(types) == len({event["id"] for event in events})  # each once
 
 
+@pytest.mark.deployed
 def test_a_declined_card_rejects_the_order_and_puts_the_stock_back(shop: Shop) -> None:
     before = shop.level()
     placed = shop.order(shop.alice, card="tok_decline")
@@ -198,6 +228,7 @@ def test_a_declined_card_rejects_the_order_and_puts_the_stock_back(shop: Shop) -
     assert (after["on_hand"], after["available"]) == (before["on_hand"], before["available"])
 
 
+@pytest.mark.deployed
 def test_a_cancel_after_confirmation_refunds_and_restocks(shop: Shop) -> None:
     placed = shop.order(shop.alice)
     order_id = placed.json()["id"]
@@ -211,6 +242,7 @@ def test_a_cancel_after_confirmation_refunds_and_restocks(shop: Shop) -> None:
     assert restocked["reserved"] == 0
 
 
+@pytest.mark.deployed
 def test_one_customer_cannot_see_anothers_order_payment_profile_or_mail(shop: Shop) -> None:
     placed = shop.order(shop.alice)
     order_id = placed.json()["id"]
