@@ -219,14 +219,15 @@ def test_a_service_promoted_alone_runs_and_migrates_from_its_own_image() -> None
 # -- AWS -----------------------------------------------------------------------------------
 
 
-def test_in_prod_every_service_with_secrets_reads_them_from_secrets_manager_as_its_own_role() -> (
-    None
-):
+def test_in_prod_services_read_their_secrets_from_secrets_manager_as_their_own_role() -> None:
     manifests = rendered("prod")
     config = by_service(manifests, "ConfigMap")
     accounts = by_service(manifests, "ServiceAccount")
-    with_secrets = {name for name, d in by_service(manifests, "Deployment").items()
-                    if any(v["name"] == "secrets" for v in d["spec"]["template"]["spec"]["volumes"])}  # fmt: skip
+    with_secrets = {
+        name
+        for name, deployment in by_service(manifests, "Deployment").items()
+        if "secrets" in {v["name"] for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    }
     assert with_secrets == set(installed_services()) - {"gateway"}
     for name in with_secrets:
         prefix = f"RETAIL_{name.upper()}_"
