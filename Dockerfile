@@ -1,10 +1,14 @@
 # One image for every service: the command chooses which one runs
 # (`retail serve order`, `retail migrate --service order`, `retail topics ensure`).
 # Build from the repository root: docker build -t retail/platform . (see docs/deploy.md)
-# BASE_IMAGE must carry Python 3.11+ with venv (python:3.11-slim-bookworm, or the Debian base
-# that deploy/image/debian-base.sh makes); builder and runtime share it, so the virtual
-# environment's interpreter path holds in both.
-ARG BASE_IMAGE=docker.io/library/python:3.11-slim-bookworm
+# BASE_IMAGE must carry Python 3.11+ with venv: by default the `python` stage below, or the
+# Debian base that deploy/image/debian-base.sh makes (--build-arg BASE_IMAGE=…; the unused
+# stage is then skipped). Builder and runtime share it, so the virtual environment's
+# interpreter path holds in both. The default is a FROM line of its own, where Dependabot
+# sees it (it does not read ARG values).
+ARG BASE_IMAGE=python
+
+FROM docker.io/library/python:3.11-slim-bookworm AS python
 
 FROM ${BASE_IMAGE} AS builder
 ARG UV_VERSION=0.13.9

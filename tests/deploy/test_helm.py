@@ -38,8 +38,13 @@ VARIATIONS: dict[str, tuple[str, ...]] = {
         "--set", "istio.canary.services.payment.weight=25",
     ),
     "staging-kong": ("--set", "kong.enabled=true"),
-    # The pipeline's promotion of one service (.github/workflows/promote.yml).
+    # The pipeline's promotion of one service (.github/workflows/_deploy.yml), and its preview
+    # environment (deploy/pipeline/preview).
     "prod-promoted": ("--set", "services.order.image.tag=0.2.0"),
+    "dev-preview": (
+        "-f", str(ROOT / "deploy" / "pipeline" / "preview.d" / "values.yaml"),
+        "--set", "image.tag=0123abc",
+    ),
 }  # fmt: skip
 CRDS: dict[tuple[str, str], type[BaseModel]] = {
     ("networking.istio.io/v1", "DestinationRule"): istio_networking.DestinationRule,
@@ -58,15 +63,18 @@ CRDS: dict[tuple[str, str], type[BaseModel]] = {
 }
 
 
-def values_file(variation: str) -> str:
-    return str(CHART / f"values-{variation.split('-', maxsplit=1)[0]}.yaml")
+def values_files(variation: str) -> list[str]:
+    """``-f`` options: the environment's values, then the images the pipeline promoted there."""
+    environment = variation.split("-", maxsplit=1)[0]
+    files = [CHART / f"values-{environment}.yaml", CHART / f"images-{environment}.yaml"]
+    return [option for path in files if path.exists() for option in ("-f", str(path))]
 
 
 @functools.cache
 def rendered(variation: str) -> tuple[Manifest, ...]:
     done = helm(
         "template", "retail", str(CHART), "--namespace", "shop",
-        "-f", values_file(variation), *VARIATIONS[variation],
+        *values_files(variation), *VARIATIONS[variation],
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return tuple(document for document in yaml.safe_load_all(done.stdout) if document)
@@ -113,7 +121,7 @@ def validate(manifest: Manifest) -> None:
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_helm_lint_strict_passes_for_every_environment(environment: str) -> None:
-    done = helm("lint", "--strict", str(CHART), "-f", values_file(environment))
+    done = helm("lint", "--strict", str(CHART), *values_files(environment))
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -133,7 +141,7 @@ def test_every_rendered_object_validates_against_its_schema(variation: str) -> N
     ],
 )
 def test_a_missing_required_value_fails_with_its_name(unset: str, message: str) -> None:
-    done = helm("template", "retail", str(CHART), "-f", values_file("prod"), "--set", unset)
+    done = helm("template", "retail", str(CHART), *values_files("prod"), "--set", unset)
     assert done.returncode != 0
     assert message in done.stderr
     assert done.stdout == ""
@@ -494,7 +502,12 @@ def test_each_environment_releases_the_chart_with_its_values(environment: str) -
     (release,) = of_kind(documents, "HelmRelease")
     chart = release["spec"]["chart"]["spec"]
     assert (ROOT / chart["chart"]).resolve() == CHART
-    assert chart["valuesFiles"][-1] == f"./deploy/helm/retail/values-{environment}.yaml"
+    promoted = [] if environment == "dev" else [f"./deploy/helm/retail/images-{environment}.yaml"]
+    assert chart["valuesFiles"] == [
+        "./deploy/helm/retail/values.yaml",
+        f"./deploy/helm/retail/values-{environment}.yaml",
+        *promoted,
+    ]
     for values in chart["valuesFiles"]:
         assert (ROOT / values).exists(), values
     (namespace,) = of_kind(documents, "Namespace")
