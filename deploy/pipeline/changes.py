@@ -21,6 +21,7 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parents[2]
 # A change here can break any service: run everything.
@@ -38,6 +39,15 @@ IMAGE = ("Dockerfile", ".dockerignore", "deploy/image/")
 DEPLOYMENT = ("deploy/", *IMAGE)
 NOT_CODE = ("docs/", "README.md", "bench/results/")
 IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+class Selection(TypedDict):
+    everything: bool
+    tests: str
+    image: bool
+
+
+EVERYTHING_SELECTED = Selection(everything=True, tests="", image=True)
 
 
 def owned_modules(service: Path) -> set[str]:
@@ -75,12 +85,12 @@ def affected(touched: Iterable[str], graph: dict[str, set[str]]) -> set[str]:
     return found
 
 
-def select(changed: Iterable[str], root: Path = ROOT) -> dict[str, object]:
+def select(changed: Iterable[str], root: Path = ROOT) -> Selection:
     files = [name.strip() for name in changed if name.strip()]
     everything = any(name.startswith(EVERYTHING) or name in EVERYTHING for name in files)
     image = everything or any(name.startswith(IMAGE) for name in files)
     if everything:
-        return {"everything": True, "tests": "", "image": True}
+        return EVERYTHING_SELECTED
     touched = {name.split("/")[1] for name in files if name.startswith("services/")}
     tests = [f"services/{name}/tests" for name in sorted(affected(touched, importers(root)))]
     if touched or any(name.startswith("tests/e2e/") for name in files):
@@ -94,8 +104,8 @@ def select(changed: Iterable[str], root: Path = ROOT) -> dict[str, object]:
         if not name.startswith(("services/", "tests/", *DEPLOYMENT, *NOT_CODE, "bench/"))
     ]
     if unknown:  # a file no rule knows: the safe answer
-        return {"everything": True, "tests": "", "image": True}
-    return {"everything": False, "tests": " ".join(tests), "image": image}
+        return EVERYTHING_SELECTED
+    return Selection(everything=False, tests=" ".join(tests), image=image)
 
 
 def main() -> None:

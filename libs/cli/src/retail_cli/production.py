@@ -95,6 +95,7 @@ def ensure(
                 ALL_TOPICS_AND_DEAD_LETTERS,
                 partitions=settings.partitions,
                 replication_factor=settings.replication_factor,
+                security_protocol=settings.kafka_security_protocol,
             )
         )
     except KafkaError as exc:

@@ -260,6 +260,7 @@ async def _watch_lag(settings: BaseServiceSettings, broker: Broker) -> None:
         settings.kafka_bootstrap_servers,
         ALL_TOPICS_AND_DEAD_LETTERS,
         settings.lag_watch_interval_seconds,
+        settings.kafka_security_protocol,
     )
     await watch.run()
 

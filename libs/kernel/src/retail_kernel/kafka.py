@@ -1,7 +1,9 @@
 """aiokafka producers and consumers configured the platform's way."""
 
 import contextlib
+import ssl
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -13,6 +15,15 @@ from retail_kernel.settings import BaseServiceSettings
 Headers = Sequence[tuple[str, bytes]]
 
 
+def connection_options(security_protocol: str) -> dict[str, Any]:
+    """How every client of ours reaches the brokers: in plain text (the embedded broker, a
+    cluster's private listener) or over TLS, verified against the system's CAs (MSK, a
+    Strimzi TLS listener)."""
+    if security_protocol == "SSL":
+        return {"security_protocol": "SSL", "ssl_context": ssl.create_default_context()}
+    return {"security_protocol": "PLAINTEXT"}
+
+
 def make_producer(settings: BaseServiceSettings) -> AIOKafkaProducer:
     """acks=all always; idempotence where the broker supports it (Apache Kafka, not tansu)."""
     return AIOKafkaProducer(
@@ -21,6 +32,7 @@ def make_producer(settings: BaseServiceSettings) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=settings.kafka_idempotent_producer,
         linger_ms=1,
+        **connection_options(settings.kafka_security_protocol),
     )
 
 
@@ -40,6 +52,7 @@ def make_consumer(
         auto_offset_reset="earliest",
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         max_poll_records=100,
+        **connection_options(settings.kafka_security_protocol),
     )
     consumer.subscribe(list(topics), listener=listener)
     return consumer
@@ -66,11 +79,16 @@ async def ensure_topics(
     *,
     partitions: int = 1,
     replication_factor: int = 1,
+    security_protocol: str = "PLAINTEXT",
 ) -> list[str]:
     """Create the topics that do not exist yet; returns those it created. A consumer that
     subscribes before a topic's first record then sees it. (The embedded broker makes a topic
     with one partition when a record arrives first.)"""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        request_timeout_ms=10_000,
+        **connection_options(security_protocol),
+    )
     await admin.start()
     created = []
     try:

@@ -20,6 +20,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client import Gauge
 
+from retail_kernel.kafka import connection_options
+
 log = structlog.get_logger("retail.lag")
 
 GROUP_LAG = Gauge(
@@ -32,10 +34,17 @@ GROUP_LAG = Gauge(
 class LagWatch:
     """Every ``interval`` seconds, the lag of every consumer group on ``topics``."""
 
-    def __init__(self, bootstrap_servers: str, topics: Sequence[str], interval: float) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topics: Sequence[str],
+        interval: float,
+        security_protocol: str = "PLAINTEXT",
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.topics = list(topics)
         self.interval = interval
+        self.connection = connection_options(security_protocol)
 
     async def run(self) -> None:
         while True:
@@ -47,7 +56,7 @@ class LagWatch:
 
     async def measure(self) -> dict[tuple[str, str], int]:
         """The lag of each (group, topic) now, also set on the gauge."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, **self.connection)
         await admin.start()
         try:
             groups = sorted(name for name, _ in await admin.list_consumer_groups())
@@ -64,7 +73,7 @@ class LagWatch:
         return lags
 
     async def _ends(self) -> dict[TopicPartition, int]:
-        reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers)
+        reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, **self.connection)
         await reader.start()
         try:
             partitions = [
@@ -83,7 +92,9 @@ class LagWatch:
         """How far ``group`` trails on these partitions; None if it never read them."""
         # A consumer that names the group but never joins it: it only fetches the group's
         # committed offsets (OffsetFetch), and takes no partition from the group's members.
-        probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, group_id=group)
+        probe = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers, group_id=group, **self.connection
+        )
         with _quiet():
             await probe.start()
         try:

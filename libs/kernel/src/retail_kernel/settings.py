@@ -65,6 +65,8 @@ class BaseServiceSettings(BaseSettings):
     # to sequential scans that an index beats on SSDs; 1.1 is the usual SSD value.
     database_random_page_cost: float = 1.1
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # SSL for a TLS listener (MSK, Strimzi's 9093), verified against the system's CAs.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL"] = "PLAINTEXT"
     # The embedded broker cannot do InitProducerId; Apache Kafka can and should.
     kafka_idempotent_producer: bool = False
     kafka_fetch_max_wait_ms: int = 10
@@ -155,6 +157,7 @@ class TopicSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RETAIL_TOPICS_", extra="ignore")
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL"] = "PLAINTEXT"
     # Consumers of one group share a topic's partitions: more partitions, more replicas at work.
     partitions: int = Field(default=1, ge=1, le=10_000)
     replication_factor: int = Field(default=1, ge=1, le=32)
