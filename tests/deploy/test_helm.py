@@ -20,7 +20,7 @@ from cloudcoil.models.istio.security import v1 as istio_security
 from cloudcoil.models.prometheus_operator import v1 as prometheus
 from pydantic import BaseModel
 
-from retail_charts import CHART, ROOT, Manifest, helm, of_kind, tool
+from retail_charts import CHART, ROOT, Manifest, calls_in_the_code, helm, of_kind, tool
 from retail_kernel.registry import installed_services
 from retail_kernel.settings import TopicSettings
 
@@ -289,26 +289,6 @@ def test_mtls_is_strict() -> None:
 
 
 # -- the call graph -------------------------------------------------------------------------
-
-
-def calls_in_the_code() -> dict[str, set[str]]:
-    """Who calls whom over HTTP, read from the services' settings: a ``<service>_url`` setting
-    is a call to that service; every service but User fetches User's JWKS (``jwks_url``); the
-    gateway's ``upstreams`` reach every service; the fake payment provider's
-    ``fake_webhook_url`` is the Payment service's own webhook."""
-    services = installed_services()
-    graph: dict[str, set[str]] = {}
-    for name, info in services.items():
-        fields = set(type(info.settings()).model_fields)
-        callees = {f.removesuffix("_url") for f in fields if f.removesuffix("_url") in services}
-        if "jwks_url" in fields and name != "user":
-            callees.add("user")
-        if "upstreams" in fields:
-            callees |= set(services) - {name}
-        if "fake_webhook_url" in fields:
-            callees.add(name)
-        graph[name] = callees
-    return graph
 
 
 def callers_of(graph: dict[str, set[str]], service: str) -> set[str]:
