@@ -22,6 +22,7 @@ import yaml
 import changes
 import promote
 from retail_charts import ROOT, tool
+from retail_kernel.testing.containers import base_image
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 PIPELINE = ROOT / "deploy" / "pipeline"
@@ -67,6 +68,35 @@ def test_actionlint_with_shellcheck_finds_nothing() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_pipelines_shell_scripts_pass_shellcheck() -> None:
+    scripts = [PIPELINE / name for name in ("sbom", "scan", "preview", "act-lint")]
+    done = subprocess.run(
+        [tool("shellcheck"), *map(str, scripts), str(ROOT / ".ci" / "run")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_the_lint_job_runs_under_act_and_passes() -> None:
+    """The template's lint job, its run: steps exactly as GitHub runs them, in a container of
+    the local Debian base (deploy/pipeline/act-lint says what stands in for GitHub)."""
+    assert base_image() in (PIPELINE / "act-lint").read_text()
+    done = subprocess.run(
+        [str(PIPELINE / "act-lint")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert "Success - Main ruff, ruff format, mypy (strict)" in output
+    assert "Job succeeded" in output
 
 
 def test_the_test_job_runs_the_readmes_test_command_as_ci_does() -> None:
