@@ -73,12 +73,14 @@ def order_event(
     status: str = "CONFIRMED",
     reason: str | None = None,
     amount: int = 1500,
+    number: str = "R-100042",
     **extra: Any,
 ) -> OrderEvent:
     now = datetime.now(UTC)
     return model(
         order_id=uuid.uuid4(),
         tenant_id=tenant_id,
+        number=number,
         customer_id=customer_id,
         version=4,
         status=status,

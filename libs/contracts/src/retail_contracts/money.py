@@ -2,11 +2,17 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from retail_contracts.currencies import known_currency
 
 MAX_AMOUNT = 10**12
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+Currency = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{3}$", examples=["EUR"], description="ISO 4217 code"),
+    AfterValidator(known_currency),
+]
 
 
 class Money(BaseModel):

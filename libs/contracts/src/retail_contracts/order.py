@@ -58,6 +58,9 @@ class OrderEvent(EventData):
 
     order_id: UUID
     tenant_id: str
+    # The order's number in its tenant, as people say it ("R-100042"); absent only from
+    # events published before orders had numbers.
+    number: str | None = None
     customer_id: UUID
     version: int = Field(ge=1)
     status: OrderStatus

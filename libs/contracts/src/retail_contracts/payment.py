@@ -23,6 +23,8 @@ class AuthorizePayment(PaymentCommand):
     event_type: ClassVar[str] = "retail.payment.authorize.v1"
 
     customer_id: UUID
+    # The order's number as people say it ("R-100042"), carried into the payment's events.
+    order_number: str | None = None
     amount: Money
     payment_token: str = Field(min_length=1, max_length=200)
     provider: ProviderName | None = None
@@ -48,6 +50,8 @@ class PaymentEvent(EventData):
     payment_id: UUID
     order_id: UUID
     tenant_id: str
+    # Absent from events of payments taken before orders had numbers.
+    order_number: str | None = None
 
 
 class PaymentAuthorized(PaymentEvent):

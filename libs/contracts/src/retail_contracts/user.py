@@ -3,7 +3,7 @@
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import EmailStr
+from pydantic import EmailStr, Field
 
 from retail_contracts.envelope import EventData
 from retail_contracts.topics import USER_EVENTS
@@ -21,6 +21,8 @@ class UserRegistered(UserEvent):
     username: str
     email: EmailStr
     full_name: str | None
+    # The roles the account was made with (absent from events written before: a customer).
+    roles: list[str] = Field(default_factory=list)
 
 
 class PasswordResetRequested(UserEvent):

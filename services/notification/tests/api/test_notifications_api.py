@@ -47,7 +47,7 @@ class TestTemplates:
         event = await emit(app, order_event(customer_id=carol.id))
         await wait_for_messages(app, all_settled, event_id=event.id)
         (sms,) = fakes.state.of("twilio")
-        assert sms.body["Body"] == f"Merci carol! {str(event.data['order_id'])[:8].upper()}"
+        assert sms.body["Body"] == f"Merci carol! {event.data['number']}"
 
     async def test_a_broken_template_is_refused_and_the_old_one_stays(
         self, client: httpx.AsyncClient, admin: Person
@@ -115,6 +115,28 @@ class TestRules:
         assert await wait_for_messages(app, lambda ms: len(ms) == 1) != []
         (message,) = await wait_for_messages(app, all_settled)
         assert message.source_event_id == heard.id != silent.id
+
+    async def test_the_welcome_fits_the_account(self, app: FastAPI) -> None:
+        said: dict[str, str] = {}
+        for roles in (["admin"], ["staff"], ["customer"], []):
+            name = roles[0] if roles else "before-roles"
+            registered = UserRegistered(
+                user_id=uuid.uuid4(),
+                username=name,
+                email=f"{name}@example.com",
+                full_name=None,
+                roles=roles,
+            )
+            event = await emit(app, registered)
+            (message,) = await wait_for_messages(
+                app, lambda ms: len(ms) == 1 and all_settled(ms), event_id=event.id
+            )
+            said[name] = message.body
+        assert "You administer the shop" in said["admin"]
+        assert "You look after the shop" in said["staff"]
+        assert "Happy shopping!" in said["customer"]
+        assert "Happy shopping!" in said["before-roles"]  # events from before roles: customers
+        assert "Happy shopping!" not in said["admin"] + said["staff"]
 
     async def test_customers_are_not_messaged_on_operator_channels(
         self, client: httpx.AsyncClient, admin: Person

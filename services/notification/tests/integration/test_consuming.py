@@ -91,6 +91,7 @@ class TestDefaultRules:
             PaymentRefunded(
                 payment_id=uuid.uuid4(),
                 order_id=order.order_id,
+                order_number=order.number,
                 tenant_id="default",
                 amount=Money(amount=500, currency="EUR"),
                 refunded_total=Money(amount=500, currency="EUR"),
@@ -150,12 +151,13 @@ class TestDefaultRules:
 
         # Carol's own welcome came from her real registration in the User service.
         subjects = sorted(str(mail["Subject"]) for mail in smtp.to("carol@example.com"))
-        number = str(order.order_id)[:8].upper()
+        number = str(order.number)
         assert f"Order {number} confirmed" in subjects
         assert len([s for s in subjects if not s.startswith("Welcome")]) == 4
         rejected = next(m for m in smtp.to("carol@example.com") if "could not" in m["Subject"])
         assert "no longer in stock" in text_part(rejected)
         refund = next(m for m in smtp.to("carol@example.com") if "Refund" in m["Subject"])
+        assert str(order.number) in str(refund["Subject"]) + text_part(refund)
         assert "we refunded 5.00 EUR" in text_part(refund)
         (ops,) = [m for m in smtp.to("ops@retail.test") if SKU in str(m["Subject"])]
         assert f"{SKU} is running low in BER-1: 2 available, threshold 5" in text_part(ops)

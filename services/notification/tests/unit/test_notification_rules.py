@@ -181,6 +181,7 @@ class TestEventContext:
         order_id = "0193a1b2-0000-7000-8000-000000000002"
         data = {
             "order_id": order_id,
+            "number": "R-100042",
             "status": "CONFIRMED",
             "lines": [
                 {
@@ -196,8 +197,24 @@ class TestEventContext:
             "retail.order.confirmed.v1", data, None, "https://shop.test/"
         )
         assert context["order"]["lines"][0]["line_total"] == {"amount": 750, "currency": "EUR"}
-        assert context["order"]["url"] == f"https://shop.test/orders/{order_id}"
-        assert context["order"]["number"] == "0193A1B2"
+        assert context["order"]["url"] == f"https://shop.test/api/v1/orders/{order_id}"
+        assert context["order"]["number"] == "R-100042"
+
+    def test_a_refund_names_the_order_by_its_number(self) -> None:
+        data = {
+            "order_id": "0193a1b2-0000-7000-8000-000000000002",
+            "order_number": "R-100042",
+            "amount": {"amount": 500, "currency": "EUR"},
+            "refunded_total": {"amount": 500, "currency": "EUR"},
+            "fully_refunded": False,
+        }
+        context = domain.event_context("retail.payment.refunded.v1", data, None, "")
+        assert context["order"]["number"] == "R-100042"
+
+    def test_an_order_from_before_numbers_is_named_by_its_id(self) -> None:
+        data = {"order_id": "0193a1b2-0000-7000-8000-000000000002", "lines": []}
+        context = domain.event_context("retail.order.confirmed.v1", data, None, "")
+        assert context["order"]["number"] == data["order_id"]
 
     def test_a_reset_link_says_how_long_it_lasts_in_minutes(self) -> None:
         data = {"reset_url": "https://x/r", "expires_in_seconds": 1800}

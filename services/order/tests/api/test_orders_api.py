@@ -13,6 +13,8 @@ from order_fixtures import Catalog
 from retail_kernel.embedded import free_port
 from retail_order.config import OrderSettings
 from retail_order.models import IdempotencyKey, Order, Outbox
+from retail_order.orders.domain import order_number
+from retail_order.orders.repository import OrderRepository
 from user_factories import IdentityProvider
 
 
@@ -90,6 +92,36 @@ class TestPlacing:
             "/api/v1/orders", json=order_body({mug: 1}), headers={"Idempotency-Key": "k"}
         )
         assert anonymous.status_code == 401
+
+
+class TestNumbers:
+    async def test_orders_placed_at_once_get_consecutive_numbers_carried_by_their_events(
+        self, app: FastAPI, client: httpx.AsyncClient, catalog: Catalog, customer: str
+    ) -> None:
+        mug = await catalog.add("MUG-1")
+        responses = await asyncio.gather(
+            *(place_order(client, customer, {mug: 1}, key=f"k{n}") for n in range(8))
+        )
+        assert {response.status_code for response in responses} == {202}
+        numbers = sorted(response.json()["number"] for response in responses)
+        assert numbers == [f"R-{100001 + n}" for n in range(8)]
+        async with app.state.database.transaction() as session:
+            created = (
+                await session.scalars(
+                    select(Outbox.envelope).where(Outbox.event_type == "retail.order.created.v1")
+                )
+            ).all()
+        assert sorted(event["data"]["number"] for event in created) == numbers
+        first = responses[0].json()
+        read = await client.get(f"/api/v1/orders/{first['id']}", headers=auth(customer))
+        assert read.json()["number"] == first["number"]
+
+    async def test_each_tenant_counts_its_own_orders(self, app: FastAPI) -> None:
+        async with app.state.database.transaction() as session:
+            orders = OrderRepository(session)
+            given = [await orders.next_number(tenant) for tenant in ("a", "a", "b", "a", "b")]
+        assert given == [100001, 100002, 100001, 100003, 100002]
+        assert order_number(given[-1]) == "R-100002"
 
 
 class TestIdempotencyKey:

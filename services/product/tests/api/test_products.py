@@ -53,9 +53,10 @@ class TestCreate:
             {"amount": -1, "currency": "EUR"},
             {"amount": 9.99, "currency": "EUR"},
             {"amount": 100, "currency": "euro"},
+            {"amount": 100, "currency": "ZZZ"},
             {"amount": 10**13, "currency": "EUR"},
         ],
-        ids=["negative", "float", "bad-currency", "too-large"],
+        ids=["negative", "float", "bad-currency", "not-iso-4217", "too-large"],
     )
     async def test_refuses_bad_money(
         self, client: httpx.AsyncClient, staff: str, price: dict[str, Any]

@@ -46,6 +46,11 @@ def allowed(channel: str, opted_in: Mapping[str, bool], *, mandatory: bool) -> b
     return mandatory or opted_in.get(channel, True)
 
 
+def order_url(public_base_url: str, order_id: str) -> str:
+    """Where a customer sees the order: its page in the API, through the gateway."""
+    return f"{public_base_url.rstrip('/')}/api/v1/orders/{order_id}"
+
+
 def order_context(data: Mapping[str, Any], public_base_url: str) -> dict[str, Any]:
     """What an order template sees: the order as the event's snapshot has it."""
     order_id = str(data["order_id"])
@@ -62,12 +67,12 @@ def order_context(data: Mapping[str, Any], public_base_url: str) -> dict[str, An
     return {
         "order": {
             "id": order_id,
-            "number": order_id[:8].upper(),
+            "number": data.get("number") or order_id,
             "status": data.get("status"),
             "reason": data.get("reason"),
             "lines": lines,
             "total": data.get("total"),
-            "url": f"{public_base_url.rstrip('/')}/orders/{order_id}",
+            "url": order_url(public_base_url, order_id),
             "short_lines": data.get("short_lines", []),
         }
     }
@@ -138,6 +143,8 @@ def event_context(
     context: dict[str, Any] = {"customer": contact.as_context()} if contact else {}
     if event_type.startswith("retail.order."):
         return {**context, **order_context(data, public_base_url)}
+    if event_type == "retail.user.registered.v1":
+        return {**context, **data, "roles": data.get("roles") or ["customer"]}
     if event_type == "retail.user.password_reset_requested.v1":
         minutes = max(1, int(data.get("expires_in_seconds", 0)) // 60)
         return {**context, "reset_url": data["reset_url"], "expires_in_minutes": minutes}
@@ -145,7 +152,7 @@ def event_context(
         order_id = str(data["order_id"])
         return {
             **context,
-            "order": {"id": order_id, "number": order_id[:8].upper()},
+            "order": {"id": order_id, "number": data.get("order_number") or order_id},
             "amount": data["amount"],
             "refunded_total": data["refunded_total"],
             "fully_refunded": data["fully_refunded"],

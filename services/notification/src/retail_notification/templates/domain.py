@@ -15,14 +15,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from retail_contracts.currencies import format_amount
 from retail_notification.templates.samples import SAMPLES
-
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"}
-    | {"XAF", "XOF", "XPF"}
-)
-THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
-
 
 MAX_REPEAT = 10_000  # the longest string or list a template may build with *
 MAX_EXPONENT = 100
@@ -43,19 +37,7 @@ def money(value: Any) -> str:
     """``{"amount": 1999, "currency": "EUR"}`` as ``19.99 EUR`` (integer minor units in)."""
     if not isinstance(value, dict) or "amount" not in value or "currency" not in value:
         raise TemplateInvalid(f"money expects {{amount, currency}}, got {value!r}")
-    amount, currency = int(value["amount"]), str(value["currency"])
-    digits = (
-        0
-        if currency in ZERO_DECIMAL_CURRENCIES
-        else 3
-        if currency in THREE_DECIMAL_CURRENCIES
-        else 2
-    )
-    sign, amount = ("-" if amount < 0 else ""), abs(amount)
-    if digits == 0:
-        return f"{sign}{amount} {currency}"
-    whole, minor = divmod(amount, 10**digits)
-    return f"{sign}{whole}.{minor:0{digits}d} {currency}"
+    return format_amount(int(value["amount"]), str(value["currency"]))
 
 
 def _slack_escape(value: Any) -> Any:

@@ -11,7 +11,7 @@ _CUSTOMER = {
 }
 _ORDER = {
     "id": "0193a1b2-0000-7000-8000-000000000002",
-    "number": "0193A1B2",
+    "number": "R-100042",
     "status": "CONFIRMED",
     "reason": None,
     "lines": [
@@ -24,12 +24,12 @@ _ORDER = {
         }
     ],
     "total": {"amount": 3998, "currency": "EUR"},
-    "url": "http://localhost:8000/orders/0193a1b2-0000-7000-8000-000000000002",
+    "url": "http://localhost:8000/api/v1/orders/0193a1b2-0000-7000-8000-000000000002",
     "short_lines": [],
 }
 
 SAMPLES: dict[str, dict[str, Any]] = {
-    "welcome": {"customer": _CUSTOMER},
+    "welcome": {"customer": _CUSTOMER, "roles": ["customer"]},
     "password_reset": {
         "customer": _CUSTOMER,
         "reset_url": "http://localhost:8000/reset?token=sample",

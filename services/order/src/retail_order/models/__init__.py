@@ -6,6 +6,7 @@ from retail_order.models.orders import (
     Order,
     OrderEventLog,
     OrderLine,
+    OrderNumber,
     OrderProjection,
     StatusChange,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "Order",
     "OrderEventLog",
     "OrderLine",
+    "OrderNumber",
     "OrderProjection",
     "Outbox",
     "StatusChange",

@@ -55,10 +55,12 @@ class Order(Base):
         CheckConstraint("total_amount >= 0", name="total_not_negative"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
         CheckConstraint("version >= 1", name="version_positive"),
+        Index("uq_orders_tenant_number", "tenant_id", "number", unique=True),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(BigInteger)
     customer_id: Mapped[UUID]
     status: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(String(32))
@@ -80,6 +82,16 @@ class Order(Base):
     short_lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OrderNumber(Base):
+    """The last order number given in a tenant: the next order takes one more (the row is
+    locked until the order's transaction ends, so numbers are unique and without gaps)."""
+
+    __tablename__ = "order_numbers"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last: Mapped[int] = mapped_column(BigInteger)
 
 
 class OrderLine(Base):

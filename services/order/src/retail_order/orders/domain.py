@@ -1,5 +1,5 @@
 """Pure rules of an order's creation: merging lines, pricing them from the catalog, the
-fingerprint of a request for its Idempotency-Key."""
+fingerprint of a request for its Idempotency-Key, the number people call it by."""
 
 import hashlib
 import json
@@ -7,6 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
+
+FIRST_NUMBER = 100001  # a tenant's first order is R-100001: six digits from the start
+
+
+def order_number(sequence: int) -> str:
+    """The order's number as people say it (on the phone, in a mail): ``R-100042``."""
+    return f"R-{sequence}"
 
 
 @dataclass(frozen=True)

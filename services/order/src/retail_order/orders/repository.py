@@ -9,7 +9,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from retail_kernel.repository import RepositoryBase
-from retail_order.models import IdempotencyKey, Order, OrderLine, StatusChange
+from retail_order.models import IdempotencyKey, Order, OrderLine, OrderNumber, StatusChange
+from retail_order.orders.domain import FIRST_NUMBER
 
 
 class OrderRepository(RepositoryBase[Order]):
@@ -28,6 +29,14 @@ class OrderRepository(RepositoryBase[Order]):
             .limit(1)
             .with_for_update(skip_locked=True)
         )
+
+    async def next_number(self, tenant_id: str) -> int:
+        """The tenant's next order number; its counter stays locked until the transaction ends."""
+        statement = pg_insert(OrderNumber).values(tenant_id=tenant_id, last=FIRST_NUMBER)
+        statement = statement.on_conflict_do_update(
+            index_elements=[OrderNumber.tenant_id], set_={"last": OrderNumber.last + 1}
+        )
+        return int((await self.session.execute(statement.returning(OrderNumber.last))).scalar_one())
 
     async def set(self, order: Order, **values: Any) -> None:
         await self.session.execute(update(Order).where(Order.id == order.id).values(**values))

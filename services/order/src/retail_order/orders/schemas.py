@@ -43,6 +43,9 @@ class StatusChangeRead(BaseModel):
 
 class OrderRead(BaseModel):
     id: UUID
+    number: str = Field(
+        description="sequential in the tenant, as people say it", examples=["R-100042"]
+    )
     customer_id: UUID
     status: OrderStatus
     reason: str | None = None

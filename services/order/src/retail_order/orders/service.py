@@ -148,6 +148,7 @@ async def _place(
     order = Order(
         id=new_id(),
         tenant_id=principal.tenant_id,
+        number=await repository.next_number(principal.tenant_id),
         customer_id=principal.user_id,
         currency=priced.currency,
         total_amount=priced.total,

@@ -48,6 +48,7 @@ from retail_contracts.payment import (
 from retail_kernel.db import Database
 from retail_kernel.outbox import add_event
 from retail_order.models import Order, OrderLine, StatusChange
+from retail_order.orders.domain import order_number
 from retail_order.orders.repository import OrderRepository
 from retail_order.read_model.repository import EventLogRepository
 from retail_order.saga import domain
@@ -164,6 +165,7 @@ def command_for(  # noqa: PLR0911 - one command per step reads best as one match
             return AuthorizePayment(
                 order_id=order.id,
                 customer_id=order.customer_id,
+                order_number=order_number(order.number),
                 amount=Money(amount=order.total_amount, currency=order.currency),
                 payment_token=order.payment_token,
                 provider=order.payment_provider,
@@ -212,6 +214,7 @@ def snapshot(
     return {
         "order_id": order.id,
         "tenant_id": order.tenant_id,
+        "number": order_number(order.number),
         "customer_id": order.customer_id,
         "version": order.version,
         "status": order.status,

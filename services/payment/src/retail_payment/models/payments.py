@@ -55,6 +55,7 @@ class Payment(Base):
     id: Mapped[UUID] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[UUID]
+    order_number: Mapped[str | None] = mapped_column(String(32))
     customer_id: Mapped[UUID]
     provider: Mapped[str] = mapped_column(String(16))
     provider_ref: Mapped[str | None] = mapped_column(String(200))

@@ -18,6 +18,9 @@ class HistoryRead(BaseModel):
 class PaymentRead(BaseModel):
     id: UUID
     order_id: UUID
+    order_number: str | None = Field(
+        default=None, description="the order's number (absent: paid before orders had numbers)"
+    )
     provider: str
     status: str
     amount: int

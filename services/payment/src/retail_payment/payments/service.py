@@ -116,6 +116,7 @@ async def authorize(
         id=new_id(),
         tenant_id=tenant_id,
         order_id=command.order_id,
+        order_number=command.order_number,
         customer_id=command.customer_id,
         provider=name,
         provider_ref=result.ref,
@@ -286,7 +287,12 @@ async def publish(session: AsyncSession, payment: Payment, *, amount: int | None
 
 
 def answer_event(payment: Payment, amount: int | None = None) -> EventData | None:
-    ids = {"payment_id": payment.id, "order_id": payment.order_id, "tenant_id": payment.tenant_id}
+    ids = {
+        "payment_id": payment.id,
+        "order_id": payment.order_id,
+        "tenant_id": payment.tenant_id,
+        "order_number": payment.order_number,
+    }
 
     def money(value: int) -> Money:
         return Money(amount=value, currency=payment.currency)

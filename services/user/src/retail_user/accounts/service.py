@@ -94,7 +94,11 @@ async def create_user(
     await add_event(
         session,
         UserRegistered(
-            user_id=user.id, username=user.username, email=user.email, full_name=user.full_name
+            user_id=user.id,
+            username=user.username,
+            email=user.email,
+            full_name=user.full_name,
+            roles=list(user.roles),
         ),
         key=str(user.id),
         tenant_id=tenant_id,
