@@ -95,11 +95,14 @@ def running_platform(
     # A file, not a pipe: nobody reads the supervisor's output while the tests run, and a full
     # pipe would block it (no more restarts, no replays).
     with platform.supervisor_log.open("wb") as output:
+        # A process group of its own, as a terminal gives a command: Ctrl-C can be sent to
+        # the whole group (``os.killpg``) without reaching the tests.
         process = subprocess.Popen(
             [str(retail), "up", "--home", str(home), *options],
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     deadline = time.monotonic() + 180
     while not _all_ready(platform):

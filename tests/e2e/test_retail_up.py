@@ -47,19 +47,56 @@ def test_register_login_profile_and_jwks_over_real_http(platform: Platform) -> N
     assert [path.stem for path in written] == [mine[0]["id"]]
 
 
+def retail(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The ``retail`` command as a user runs it (a root shell without ``XDG_RUNTIME_DIR``)."""
+    environment = {key: value for key, value in os.environ.items() if key != "XDG_RUNTIME_DIR"}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "retail"), *arguments],
+        capture_output=True,
+        text=True,
+        env={**environment, **(env or {})},
+        check=False,
+    )
+
+
 def test_status_and_logs_see_the_running_platform(platform: Platform) -> None:
-    home = platform.home
-    retail = str(Path(sys.executable).parent / "retail")
-    status = subprocess.run(
-        [retail, "status", "--home", str(home)], capture_output=True, text=True, check=True
-    )
-    logs = subprocess.run(
-        [retail, "logs", "user", "--home", str(home)], capture_output=True, text=True, check=True
-    )
-    for name in installed_services():
-        assert name in status.stdout
-    assert "ok" in status.stdout
+    status = retail("status", "--home", str(platform.home), env={"COLUMNS": "200"})
+    logs = retail("logs", "user", "--home", str(platform.home))
+    assert status.returncode == logs.returncode == 0, status.stderr + logs.stderr
+    rows = {line.split()[1]: line.split()[2:] for line in status.stdout.splitlines() if "│" in line}
+    for name in ("postgresql", "broker", *installed_services()):
+        assert name in rows, status.stdout
+        alive, ready = [cell for cell in rows[name] if cell != "│"][-2:]
+        assert (alive, ready) == ("ok", "ok"), (name, status.stdout)
     assert "service started" in logs.stdout
+    assert status.stderr == logs.stderr == ""  # no warnings from the libraries underneath
+
+
+def test_create_admin_asks_what_it_needs_and_refuses_a_taken_email_in_one_line(
+    platform: Platform,
+) -> None:
+    helped = retail("users", "create-admin", "--help")
+    assert helped.returncode == 0
+    assert "required" not in helped.stdout.lower()
+    home = ("--home", str(platform.home))
+    first = retail(
+        "users", "create-admin", "--username", "ops", "--email", "ops@example.com", *home,
+        env={"RETAIL_ADMIN_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = retail(
+        "users", "create-admin", "--username", "ops2", "--email", "ops@example.com", *home,
+        env={"RETAIL_ADMIN_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    assert again.returncode == 2
+    assert again.stderr.strip() == "error: that email is already registered"
+    mistyped = subprocess.run(
+        [str(Path(sys.executable).parent / "retail"), "users", "create-admin", *home,
+         "--username", "ops3", "--email", "ops3@example.com"],
+        input=f"{PASSWORD}\nnot the same\n", capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert mistyped.returncode != 0
+    assert "do not match" in mistyped.stdout + mistyped.stderr
 
 
 def test_a_crashed_service_is_restarted_and_reported(platform: Platform) -> None:
@@ -78,3 +115,29 @@ def test_a_crashed_service_is_restarted_and_reported(platform: Platform) -> None
         pytest.fail("the killed service was not restarted")
     log = (home / "logs" / "user.log").read_text()
     assert log.count("service started") >= 2
+
+
+def test_ctrl_c_stops_everything_quietly(platform: Platform) -> None:
+    """Last in the module: it stops the platform. Ctrl-C reaches the terminal's whole process
+    group — the supervisor, the broker and every service at once."""
+    state = platform.state()
+    pids = [state["broker"]["pid"], *(entry["pid"] for entry in state["services"].values())]
+    os.killpg(state["pid"], signal.SIGINT)
+    deadline = time.monotonic() + 60
+    while _running(state["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    output = platform.supervisor_output()
+    assert not _running(state["pid"]), output
+    assert output.rstrip().endswith("stopped"), output
+    assert "restarting" not in output and "replaying" not in output, output
+    assert not [pid for pid in pids if _running(pid)]
+    assert not (platform.home / "pgdata" / "postmaster.pid").exists()
+
+
+def _running(pid: int) -> bool:
+    """Alive, and not a zombie waiting for its parent (the supervisor is the tests' child)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

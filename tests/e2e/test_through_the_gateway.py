@@ -8,6 +8,7 @@ against a deployed platform instead — the pipeline's preview environment
 (``deploy/pipeline/preview``, ``pytest -m deployed tests/e2e``)."""
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -181,8 +182,11 @@ def test_an_order_from_sign_up_to_the_audit_log(shop: Shop) -> None:
     order = shop.settled(order_id, {"CONFIRMED", "REJECTED"})
     assert order["status"] == "CONFIRMED"
     assert order["total"] == {"amount": 2500, "currency": "EUR"}
+    number = order["number"]
+    assert number == placed.json()["number"] and re.fullmatch(r"R-\d{6,}", number)
     payment = shop.payment(order_id, {"CAPTURED"})
     assert (payment["amount"], payment["currency"]) == (2500, "EUR")
+    assert payment["order_number"] == number
     assert shop.level()["on_hand"] == 8
 
     def confirmation() -> dict[str, Any] | None:
@@ -191,6 +195,7 @@ def test_an_order_from_sign_up_to_the_audit_log(shop: Shop) -> None:
 
     mail = until(confirmation)
     assert (mail["channel"], mail["recipient"]) == ("email", "alice@example.com")
+    assert mail["subject"] == f"Order {number} confirmed"
 
     expected = [
         "retail.order.created.v1",
@@ -295,3 +300,27 @@ def test_schemathesis_through_the_gateway_finds_no_5xx(
         min_operations=40,
     )
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.deployed
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_docs_need_no_internet(front_door: FrontDoor, page: str) -> None:
+    """Swagger UI and ReDoc with every script and style sheet served by the platform."""
+    with httpx.Client(base_url=front_door.url, timeout=10) as http:
+        html = http.get(page)
+        assert html.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html.text)
+        assert assets and all(asset.startswith("/") for asset in assets), assets
+        for asset in assets:
+            assert http.get(asset).status_code == 200, asset
+        assert http.get("/openapi.json").json()["paths"]
+
+
+def test_each_service_serves_its_docs_offline_too(platform: Platform) -> None:
+    for service in ("user", "order"):
+        with httpx.Client(base_url=platform.url(service), timeout=10) as http:
+            html = http.get("/docs").text
+            (script,) = re.findall(r'src="([^"]+\.js)"', html)
+            assert script.startswith("/docs/assets/")
+            fetched = http.get(script)
+            assert fetched.status_code == 200 and "javascript" in fetched.headers["content-type"]

@@ -1,7 +1,6 @@
 """``retail``: run the whole platform on one machine, and operate it."""
 
 import asyncio
-import getpass
 import os
 import signal
 import time
@@ -17,6 +16,7 @@ from rich.table import Table
 from retail_cli import platform, production
 from retail_cli.platform import Home, ManagedProcess
 from retail_kernel import embedded, migrations
+from retail_kernel.errors import RetailError
 from retail_kernel.registry import ServiceInfo, installed_services, stateful_services
 
 app = typer.Typer(help="Run and operate the retail platform.", no_args_is_help=True)
@@ -87,7 +87,7 @@ def up(
     processes = platform.service_processes(services, admin_uri, bootstrap, place, replicas)
     for process in processes:
         process.start()
-    place.write_state(_state(bootstrap, broker, processes))
+    place.write_state(_state(place, admin_uri, bootstrap, broker, processes))
     _report_started(processes, replayed)
     try:
         _supervise(place, admin_uri, bootstrap, broker, processes, partitions)
@@ -115,10 +115,15 @@ def _register_service_clients(place: Home, services: dict[str, ServiceInfo]) -> 
 
 
 def _state(
-    bootstrap: str, broker: ManagedProcess, processes: list[ManagedProcess]
+    place: Home,
+    admin_uri: str,
+    bootstrap: str,
+    broker: ManagedProcess,
+    processes: list[ManagedProcess],
 ) -> dict[str, Any]:
     return {
         "pid": os.getpid(),
+        "postgres": {"pid": embedded.postgres_pid(place.pgdata), "uri": admin_uri},
         "broker": {"bootstrap": bootstrap, "pid": broker.process.pid if broker.process else None},
         "services": {
             p.name: {"port": p.port, "pid": p.process.pid if p.process else None} for p in processes
@@ -158,8 +163,12 @@ def _supervise(
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     replay_due = False
-    while not stopping:
+    while True:
         time.sleep(0.5)
+        # Ctrl-C reaches the whole process group: the broker and the services end with the
+        # supervisor, and their exits are no crashes to restart.
+        if stopping:
+            return
         if broker.process is not None and broker.process.poll() is not None:
             console.print("[yellow]broker exited; restarting it and replaying outboxes[/]")
             broker.process = embedded.start_broker(broker.port, broker.log_path)
@@ -168,7 +177,7 @@ def _supervise(
             replay_due = not _replayed(admin_uri, bootstrap, partitions)
         for process in processes:
             _restart_if_crashed(process)
-        place.write_state(_state(bootstrap, broker, processes))
+        place.write_state(_state(place, admin_uri, bootstrap, broker, processes))
 
 
 def _replayed(admin_uri: str, bootstrap: str, partitions: int) -> bool:
@@ -228,8 +237,14 @@ def status(home: HomeOption = DEFAULT_HOME) -> None:
     table = Table(title=f"retail platform (supervisor pid {state['pid']})")
     for column in ("process", "pid", "port", "alive", "ready"):
         table.add_column(column)
+    postgres = state.get("postgres")
+    if postgres:
+        ready = platform.probe_postgres(postgres["uri"])
+        table.add_row("postgresql", str(postgres["pid"]), "socket", _alive(postgres["pid"]), ready)
     broker = state["broker"]
-    table.add_row("broker", str(broker["pid"]), broker["bootstrap"], "yes", "")
+    port = int(broker["bootstrap"].rsplit(":", 1)[1])
+    ready = "ok" if embedded.port_open(port) else "down"
+    table.add_row("broker", str(broker["pid"]), broker["bootstrap"], _alive(broker["pid"]), ready)
     for name, entry in state["services"].items():
         table.add_row(
             name,
@@ -239,6 +254,12 @@ def status(home: HomeOption = DEFAULT_HOME) -> None:
             platform.probe(entry["port"], "/readyz"),
         )
     console.print(table)
+    if postgres:
+        console.print(f"psql '{postgres['uri']}'", soft_wrap=True, highlight=False)
+
+
+def _alive(pid: int | None) -> str:
+    return "ok" if pid and platform.pid_alive(int(pid)) else "down"
 
 
 @app.command()
@@ -307,16 +328,29 @@ def replay_events(
 
 @users_app.command("create-admin")
 def create_admin(
-    username: Annotated[str, typer.Option(prompt=True)],
-    email: Annotated[str, typer.Option(prompt=True)],
-    password: Annotated[str | None, typer.Option(envvar="RETAIL_ADMIN_PASSWORD")] = None,
+    username: Annotated[
+        str | None, typer.Option(help="Asked for when not given", show_default=False)
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Asked for when not given", show_default=False)
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RETAIL_ADMIN_PASSWORD",
+            help="Asked for twice (hidden) when not given; prefer the variable to the option",
+            show_default=False,
+        ),
+    ] = None,
     tenant: str = "default",
     home: HomeOption = DEFAULT_HOME,
 ) -> None:
-    """Create an admin account (prompts for what is not given)."""
+    """Create an admin account (asks for what is not given)."""
     from retail_cli import user_admin  # noqa: PLC0415 - needs the User service installed
 
-    secret = password or getpass.getpass("Password: ")
+    username = username or typer.prompt("Username")
+    email = email or typer.prompt("Email")
+    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     user_id = asyncio.run(
         user_admin.create_admin(Home(home.resolve()), username, email, secret, tenant)
     )
@@ -414,6 +448,8 @@ def run() -> None:
         app()
     except (production.ConfigurationError, embedded.EmbeddedMissing, OSError) as exc:
         _fail(str(exc))
+    except RetailError as exc:  # what the service would answer with a 4xx, said in one line
+        _fail(exc.detail)
     except ValidationError as exc:
         _fail(f"{exc.title}: " + "; ".join(_problem(error) for error in exc.errors()))
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka.errors import KafkaError
 
@@ -278,6 +279,23 @@ def probe(port: int, path: str) -> str:
     except httpx.HTTPError:
         return "down"
     return "ok" if response.status_code == 200 else f"{response.status_code}"
+
+
+def probe_postgres(admin_uri: str) -> str:
+    """Whether the server answers a query (``ok``), as ``probe`` says it of a service."""
+
+    async def ask() -> None:
+        connection = await asyncpg.connect(admin_uri, timeout=2.0)
+        try:
+            await connection.fetchval("SELECT 1")
+        finally:
+            await connection.close()
+
+    try:
+        asyncio.run(ask())
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return "down"
+    return "ok"
 
 
 def signal_stop(pid: int) -> None:

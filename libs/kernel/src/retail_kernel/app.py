@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from retail_contracts.topics import ALL_TOPICS_AND_DEAD_LETTERS
+from retail_kernel.api_docs import install_api_docs
 from retail_kernel.auth import HttpKeySource, KeySource, TokenVerifier
 from retail_kernel.consumer import ConsumerRunner, ConsumerSpec, RecordConsumerSpec
 from retail_kernel.db import Database, session_settings
@@ -161,9 +162,12 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
         lifespan=lifespan,
         openapi_tags=spec.tags or None,
         telemetry=fastapi_telemetry(settings.otlp_endpoint),
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_problem_openapi(app)
+    install_api_docs(app, title=spec.title)
     app.add_middleware(
         RequestMiddleware,
         service=settings.service_name,

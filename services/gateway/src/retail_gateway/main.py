@@ -12,8 +12,7 @@ from typing import Any
 import aiohttp
 import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Receive, Scope, Send
 
@@ -21,6 +20,7 @@ from retail_gateway import routing
 from retail_gateway.config import GatewaySettings
 from retail_gateway.docs import AggregatedDocs
 from retail_gateway.proxy import Proxy, Resources
+from retail_kernel.api_docs import install_api_docs
 from retail_kernel.auth import HttpKeySource, TokenVerifier
 from retail_kernel.errors import install_error_handlers, problem_response
 from retail_kernel.http import RequestMiddleware
@@ -87,6 +87,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         openapi_url=None,
     )
     install_error_handlers(app)
+    install_api_docs(app, title="Retail platform API")
     app.add_middleware(RequestMiddleware, service="gateway", max_bytes=settings.max_body_bytes)
 
     @app.get("/healthz")
@@ -117,10 +118,5 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         if proxy.resources is None:
             return {}
         return await docs.document(proxy.resources.session)
-
-    @app.get("/docs")
-    async def api_docs() -> HTMLResponse:
-        """Interactive docs for the whole platform."""
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Retail platform API")
 
     return Gateway(app, proxy)

@@ -336,7 +336,10 @@ class TestDocs:
         async with gateway() as client:
             document = (await client.get("/openapi.json")).json()
             page = await client.get("/docs")
+            script = await client.get("/docs/assets/swagger-ui-bundle.js")
         assert "/api/v1/users/login" in document["paths"]
         assert "/api/v1/orders/echo" in document["paths"]
         assert "/healthz" not in document["paths"]
         assert "swagger" in page.text.lower()
+        assert 'src="/docs/assets/swagger-ui-bundle.js"' in page.text  # no CDN
+        assert script.status_code == 200
