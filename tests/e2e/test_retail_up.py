@@ -122,14 +122,14 @@ def test_ctrl_c_stops_everything_quietly(platform: Platform) -> None:
     group — the supervisor, the broker and every service at once."""
     state = platform.state()
     pids = [state["broker"]["pid"], *(entry["pid"] for entry in state["services"].values())]
+    before = len(platform.supervisor_output())
     os.killpg(state["pid"], signal.SIGINT)
     deadline = time.monotonic() + 60
     while _running(state["pid"]) and time.monotonic() < deadline:
         time.sleep(0.2)
-    output = platform.supervisor_output()
+    output = platform.supervisor_output()[before:]
     assert not _running(state["pid"]), output
-    assert output.rstrip().endswith("stopped"), output
-    assert "restarting" not in output and "replaying" not in output, output
+    assert output.strip() == "stopped", output  # no restarts, no replays on the way out
     assert not [pid for pid in pids if _running(pid)]
     assert not (platform.home / "pgdata" / "postmaster.pid").exists()
 

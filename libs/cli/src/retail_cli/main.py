@@ -310,6 +310,17 @@ def migrate(
     console.print(f"migrated: {', '.join(stateful_services())}")
 
 
+@app.command()
+def openapi(
+    folder: Annotated[Path, typer.Argument(help="Where the files go")] = Path("docs/openapi"),
+) -> None:
+    """Write every service's OpenAPI document and the merged platform's as YAML files."""
+    from retail_cli import openapi_docs  # noqa: PLC0415 - makes every service's app
+
+    for path in openapi_docs.write_documents(folder):
+        console.print(f"wrote {path}")
+
+
 @events_app.command("replay")
 def replay_events(
     service: Annotated[str, typer.Option(help="Whose outbox to replay")],

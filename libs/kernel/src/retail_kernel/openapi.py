@@ -14,6 +14,12 @@ from pydantic import BaseModel
 from retail_kernel.errors import PROBLEM_JSON
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+CONTACT = {
+    "name": "Retail platform team",
+    "url": "https://github.com/retail-platform/retail/issues",
+}
+# What the kernel's own tags are about (a service describes its own in ServiceSpec.tags).
+TAGS = {"operations": "Liveness, readiness and metrics, for the platform rather than its users"}
 
 
 class ProblemError(BaseModel):
@@ -55,7 +61,9 @@ def _build(app: FastAPI) -> dict[str, Any]:
         description=app.description,
         routes=app.routes,
         tags=app.openapi_tags,
+        contact=CONTACT,
     )
+    schema["tags"] = _every_tag(schema)
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}))
@@ -66,6 +74,20 @@ def _build(app: FastAPI) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     return schema
+
+
+def _every_tag(schema: dict[str, Any]) -> list[dict[str, str]]:
+    """The tags the app describes, then every other tag an operation uses (a document's
+    tags are all declared at the top, for the docs to group and order them)."""
+    tags: list[dict[str, str]] = list(schema.get("tags", []))
+    named = {tag["name"] for tag in tags}
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            for name in operation.get("tags", []):
+                if name not in named:
+                    tags.append({"name": name, "description": TAGS.get(name, name.capitalize())})
+                    named.add(name)
+    return tags
 
 
 def _document_problems(operation: dict[str, Any]) -> None:

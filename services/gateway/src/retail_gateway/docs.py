@@ -36,7 +36,11 @@ def merge(
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     security: dict[str, Any] = {}
+    tags: dict[str, dict[str, Any]] = {}
+    contact: dict[str, Any] | None = None
     for service, document in sorted(documents.items()):
+        contact = contact or document.get("info", {}).get("contact")
+        tags.update((tag["name"], tag) for tag in document.get("tags", []))
         prefix = f"{service.capitalize()}_"
         renamed = _renamed(document, prefix)
         paths.update(
@@ -48,14 +52,23 @@ def merge(
         for name, schema in components.get("schemas", {}).items():
             schemas[prefix + name] = schema
         security.update(components.get("securitySchemes", {}))
+    used = {
+        name
+        for item in paths.values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for name in operation.get("tags", [])
+    }
+    info: dict[str, Any] = {
+        "title": "Retail platform API",
+        "version": "1.0.0",
+        "description": "Every service's API, as served through the gateway. Services: "
+        + ", ".join(sorted(documents)),
+    }
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "Retail platform API",
-            "version": "1.0.0",
-            "description": "Every service's API, as served through the gateway. Services: "
-            + ", ".join(sorted(documents)),
-        },
+        "info": {**info, "contact": contact} if contact else info,
+        "tags": [tag for name, tag in sorted(tags.items()) if name in used],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas, "securitySchemes": security},
     }
