@@ -117,6 +117,33 @@ def test_a_crashed_service_is_restarted_and_reported(platform: Platform) -> None
     assert log.count("service started") >= 2
 
 
+def test_retail_token_mints_tokens_for_users_and_clients_and_says_what_is_wrong(
+    platform: Platform,
+) -> None:
+    home = ("--home", str(platform.home))
+    customer = retail("token", "--user", "e2e", *home)  # registered by the first test
+    service = retail("token", "--client", "order", *home)  # registered by retail up
+    assert customer.returncode == service.returncode == 0, customer.stderr + service.stderr
+    with httpx.Client(base_url=platform.url("user"), timeout=10) as http:
+        profile = http.get(
+            "/api/v1/users/profile", headers={"Authorization": f"Bearer {customer.stdout.strip()}"}
+        )
+        assert profile.json()["username"] == "e2e"
+        contact = http.get(  # what only admins and services may read
+            f"/api/v1/users/{profile.json()['id']}/contact",
+            params={"tenant_id": "default"},
+            headers={"Authorization": f"Bearer {service.stdout.strip()}"},
+        )
+        assert contact.json()["email"] == "e2e@example.com", contact.text
+    for arguments, said in [
+        (("--user", "nobody"), "error: no user nobody"),
+        (("--client", "nothing"), "error: no service client nothing"),
+        ((), "error: give one of --user or --client"),
+    ]:
+        refused = retail("token", *arguments, *home)
+        assert (refused.returncode, refused.stderr.strip()) == (2, said)
+
+
 def test_ctrl_c_stops_everything_quietly(platform: Platform) -> None:
     """Last in the module: it stops the platform. Ctrl-C reaches the terminal's whole process
     group — the supervisor, the broker and every service at once."""

@@ -7,6 +7,7 @@ The tests marked ``deployed`` need nothing but the gateway: with ``RETAIL_E2E_GA
 against a deployed platform instead — the pipeline's preview environment
 (``deploy/pipeline/preview``, ``pytest -m deployed tests/e2e``)."""
 
+import json
 import os
 import re
 import subprocess
@@ -324,3 +325,29 @@ def test_each_service_serves_its_docs_offline_too(platform: Platform) -> None:
             assert script.startswith("/docs/assets/")
             fetched = http.get(script)
             assert fetched.status_code == 200 and "javascript" in fetched.headers["content-type"]
+
+
+NEWMAN = Path(__file__).parents[2] / ".venv" / "npm" / "node_modules" / ".bin" / "newman"
+COLLECTION = Path(__file__).parents[1] / "postman_collection.json"
+
+
+def test_the_postman_collection_passes_through_the_gateway(
+    front_door: FrontDoor, tmp_path: Path
+) -> None:
+    """Every flow of the API in the seed's Postman collection, run by newman (npm)."""
+    if not NEWMAN.exists():
+        pytest.fail(f"{NEWMAN} is missing: ./dev test installs it")
+    report = tmp_path / "newman.json"
+    done = subprocess.run(
+        [str(NEWMAN), "run", str(COLLECTION), "--reporters", "cli,json",
+         "--reporter-json-export", str(report), "--color", "off",
+         "--env-var", f"baseUrl={front_door.url}",
+         "--env-var", f"adminUsername={front_door.admin}",
+         "--env-var", f"adminPassword={front_door.password}"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr
+    run = json.loads(report.read_text())["run"]
+    assert run["failures"] == []
+    assert run["stats"]["assertions"]["total"] >= 100
+    assert run["stats"]["requests"]["failed"] == 0

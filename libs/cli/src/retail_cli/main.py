@@ -368,6 +368,27 @@ def create_admin(
     console.print(f"admin {username} created ({user_id})")
 
 
+@app.command()
+def token(
+    user: Annotated[
+        str | None, typer.Option(help="A user's username or email", show_default=False)
+    ] = None,
+    client: Annotated[
+        str | None, typer.Option(help="A service client's id", show_default=False)
+    ] = None,
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Print an access token for a user or a service client, for scripts:
+    ``TOKEN=$(retail token --user ada)``. Minted with the platform's signing key (no password;
+    the roles as they are now, so no new login after a promotion)."""
+    from retail_cli import user_admin  # noqa: PLC0415 - needs the User service installed
+
+    if (user is None) == (client is None):
+        _fail("give one of --user or --client")
+    place = Home(home.resolve())
+    typer.echo(asyncio.run(user_admin.token(place, login=user, client_id=client)))
+
+
 @keys_app.command("rotate")
 def rotate_keys(home: HomeOption = DEFAULT_HOME) -> None:
     """Sign with a new key; old keys stay in the JWKS until their tokens expire."""

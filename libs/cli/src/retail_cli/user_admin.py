@@ -39,6 +39,19 @@ async def create_admin(home: Home, username: str, email: str, password: str, ten
         await database.dispose()
 
 
+async def token(home: Home, *, login: str | None, client_id: str | None) -> str:
+    settings = _settings(home)
+    database = _database(settings)
+    cipher = KeyCipher(settings.key_encryption_secret.get_secret_value())
+    try:
+        async with database.transaction() as session:
+            return await tokens.operator_token(
+                session, settings, cipher, login=login, client_id=client_id
+            )
+    finally:
+        await database.dispose()
+
+
 async def rotate_keys(home: Home) -> str:
     settings = _settings(home)
     database = _database(settings)

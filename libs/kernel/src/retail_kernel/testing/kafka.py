@@ -62,11 +62,13 @@ class TopicProbe:
         count: int | None = None,
         timeout: float = 10.0,
         subjects: Collection[str] | None = None,
+        types: Collection[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Decoded CloudEvents until ``count`` arrived or ``timeout`` passed.
 
         With ``subjects``, only events about those aggregates are kept: a test asserts on what
-        it caused, not on a neighbour's late record.
+        it caused, not on a neighbour's late record. With ``types``, only events of those
+        types (an outbox relays earlier changes whenever it gets to them).
         """
         found: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
@@ -74,7 +76,9 @@ class TopicProbe:
             window = min(0.2, max(0.0, deadline - time.monotonic()))
             for record in await self.collect(timeout=window):
                 event = json.loads(record.value or b"{}")
-                if subjects is None or event.get("subject") in subjects:
+                if (subjects is None or event.get("subject") in subjects) and (
+                    types is None or event.get("type") in types
+                ):
                     found.append(event)
         return found
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.user import UserLocked
 from retail_kernel.auth import Principal
+from retail_kernel.errors import BadRequest, Conflict, NotFound
 from retail_kernel.outbox import add_event, new_id
 from retail_kernel.ratelimit import RateLimiter
 from retail_user.accounts.domain import LoginState
@@ -216,6 +217,38 @@ async def service_token(
         tenant_id=client.tenant_id,
     )
     return ServiceToken(access_token=token, expires_in=settings.access_token_ttl_seconds)
+
+
+async def operator_token(
+    session: AsyncSession,
+    settings: UserSettings,
+    cipher: KeyCipher,
+    *,
+    login: str | None = None,
+    client_id: str | None = None,
+) -> str:
+    """An access token for a user (by username or email) or a service client, minted by
+    whoever holds the signing keys (``retail token``, for scripts): no password, the roles and
+    tenant as they are now. A locked account or a disabled client gets none."""
+    if login is not None:
+        user = await UserRepository(session).by_login(login)
+        if user is None:
+            raise NotFound(f"no user {login}")
+        if LoginState(user.failed_logins, user.locked_until, user.admin_locked).is_locked(_now()):
+            raise Conflict(f"{user.username} is locked")
+        subject, roles, tenant = str(user.id), user.roles, user.tenant_id
+    elif client_id is not None:
+        client = await ServiceClientRepository(session).by_id(client_id)
+        if client is None:
+            raise NotFound(f"no service client {client_id}")
+        if client.disabled:
+            raise Conflict(f"service client {client_id} is disabled")
+        subject, roles, tenant = f"service:{client.client_id}", client.roles, client.tenant_id
+    else:
+        raise BadRequest("a user or a service client")
+    return await access_token(
+        session, settings, cipher, subject=subject, roles=roles, tenant_id=tenant
+    )
 
 
 async def create_service_client(session: AsyncSession, client_id: str, tenant_id: str) -> str:
