@@ -321,6 +321,33 @@ def openapi(
         console.print(f"wrote {path}")
 
 
+@app.command()
+def demo(
+    home: HomeOption = DEFAULT_HOME,
+    products: Annotated[int, typer.Option(min=1, max=20_000)] = 1000,
+    orders: Annotated[int, typer.Option(min=1, max=1000)] = 40,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the parked order's saga to give up")
+    ] = 600.0,
+) -> None:
+    """Fill the running platform with a shop to look at: people, categories, products with
+    pictures, stock in three warehouses and a stream of orders. Running it again adds
+    nothing twice."""
+    from retail_cli import demo as shop  # noqa: PLC0415 - needs the User service installed
+
+    place = Home(home.resolve())
+    state = place.read_state()
+    if not state or not platform.pid_alive(int(state["pid"])):
+        _fail("the platform is not running here: start it with `retail up` first")
+        return
+    urls = {
+        name: f"http://127.0.0.1:{entry['port']}"
+        for name, entry in state["services"].items()
+        if name in installed_services()
+    }
+    shop.run_demo(place, urls, console, products=products, orders=orders, wait_seconds=wait)
+
+
 @events_app.command("replay")
 def replay_events(
     service: Annotated[str, typer.Option(help="Whose outbox to replay")],
@@ -482,6 +509,8 @@ def run() -> None:
         _fail(str(exc))
     except RetailError as exc:  # what the service would answer with a 4xx, said in one line
         _fail(exc.detail)
+    except RuntimeError as exc:  # a demo call a service refused (retail_cli.demo.DemoFailed)
+        _fail(str(exc))
     except ValidationError as exc:
         _fail(f"{exc.title}: " + "; ".join(_problem(error) for error in exc.errors()))
 

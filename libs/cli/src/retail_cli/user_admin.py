@@ -4,6 +4,7 @@ from retail_cli.platform import Home, local_settings
 from retail_kernel.db import Database
 from retail_kernel.registry import installed_services
 from retail_user.accounts import service as accounts
+from retail_user.accounts.repository import UserRepository
 from retail_user.accounts.schemas import UserCreate
 from retail_user.config import UserSettings
 from retail_user.models import Outbox
@@ -35,6 +36,30 @@ async def create_admin(home: Home, username: str, email: str, password: str, ten
                 roles=["admin"],
             )
         return str(user.id)
+    finally:
+        await database.dispose()
+
+
+async def ensure_user(
+    home: Home,
+    body: UserCreate,
+    *,
+    roles: list[str],
+    tenant: str,
+) -> tuple[str, bool]:
+    """The account named in ``body``, made with ``roles`` unless it exists: its id, and
+    whether it was made now (``retail demo``: running it again adds no one twice)."""
+    settings = _settings(home)
+    database = _database(settings)
+    try:
+        async with database.transaction() as session:
+            found = await UserRepository(session).by_login(body.username)
+            if found is not None:
+                return str(found.id), False
+            user = await accounts.create_user(
+                session, PasswordHasher(settings.bcrypt_rounds), body, tenant_id=tenant, roles=roles
+            )
+        return str(user.id), True
     finally:
         await database.dispose()
 

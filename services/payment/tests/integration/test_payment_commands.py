@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.money import Money
 from retail_contracts.payment import AuthorizePayment, CapturePayment, RefundPayment, VoidPayment
-from retail_contracts.topics import PAYMENT_COMMANDS, PAYMENT_EVENTS
+from retail_contracts.topics import PAYMENT_COMMANDS, PAYMENT_EVENTS, dead_letter_topic
 from retail_kernel.testing.kafka import consumers_joined, resend, send_event
 from retail_payment.config import PaymentSettings
 from retail_payment.models import FakeProviderObject, Payment
@@ -99,6 +99,27 @@ class TestCommands:
         events = await events_for(probe, {declined, voided}, 3)
         assert kinds(events[str(declined)]) == ["failed.v1"]
         assert kinds(events[str(voided)]) == ["authorized.v1", "voided.v1"]
+
+    async def test_an_unreachable_provider_leaves_the_command_unanswered_in_a_dead_letter(
+        self, listening: FastAPI, kafka_producer: AIOKafkaProducer, kafka_probe: Any
+    ) -> None:
+        """The fake's ``tok_outage``: retried, then dead-lettered; no payment, no answer (the
+        saga times out). The next command is answered as usual."""
+        answers = await kafka_probe(PAYMENT_EVENTS)
+        dead = await kafka_probe(dead_letter_topic(PAYMENT_COMMANDS))
+        unreachable, fine = uuid.uuid4(), uuid.uuid4()
+        await send(kafka_producer, authorize_command(unreachable, "tok_outage"), unreachable)
+        await send(kafka_producer, authorize_command(fine), fine)
+        events = await events_for(answers, {unreachable, fine}, 1)
+        assert kinds(events[str(fine)]) == ["authorized.v1"]
+        assert events[str(unreachable)] == []
+        (letter,) = await dead.events(count=1, timeout=30, subjects=None)
+        assert letter["data"]["order_id"] == str(unreachable)
+        async with listening.state.database.transaction() as session:
+            payments = await session.scalar(
+                select(func.count()).select_from(Payment).where(Payment.order_id == unreachable)
+            )
+        assert payments == 0
 
 
 class TestNoDoubleCharge:

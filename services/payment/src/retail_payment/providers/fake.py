@@ -2,7 +2,9 @@
 
 ``tok_visa`` authorizes, ``tok_decline`` is declined, ``tok_3ds`` waits for the customer's
 confirmation (``requires_action``), which arrives a moment later as a signed Stripe-format
-webhook — so the asynchronous path is exercised locally too. The fake keeps its objects in its
+webhook — so the asynchronous path is exercised locally too. ``tok_outage`` finds the provider
+unreachable, every time: the saga times out and, its void unanswerable too, is parked for an
+operator (``retail demo`` shows one). The fake keeps its objects in its
 own table, committed on their own as an outside provider's would be, and replays them for a
 repeated idempotency key.
 """
@@ -20,10 +22,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from retail_payment.models import FakeProviderObject
-from retail_payment.providers.base import ProviderRecord, ProviderResult
+from retail_payment.providers.base import ProviderRecord, ProviderResult, ProviderUnavailable
 from retail_payment.webhooks import stripe_signature
 
 TOKENS = {"tok_visa": "authorized", "tok_3ds": "requires_action"}
+OUTAGE = "tok_outage"
 AUTHORIZE_STATUS = {"authorized": "AUTHORIZED", "requires_action": "PENDING", "declined": "FAILED"}
 # Delivers a signed webhook body with its headers (to our own Stripe webhook endpoint).
 Deliver = Callable[[bytes, dict[str, str]], Awaitable[None]]
@@ -49,6 +52,8 @@ class FakeProvider:
     async def authorize(
         self, *, amount: int, currency: str, token: str, key: str
     ) -> ProviderResult:
+        if token == OUTAGE:
+            raise ProviderUnavailable("the fake provider is unreachable for tok_outage")
         outcome = TOKENS.get(token, "declined")
         reason = "card_declined" if outcome == "declined" else None
         result = await self._once(
