@@ -84,10 +84,13 @@ def running_platform(
         **{f"RETAIL_{name.upper()}_PORT": str(port) for name, port in ports.items()},
         "RETAIL_BROKER_PORT": str(free_port()),
         "RETAIL_USER_BCRYPT_ROUNDS": "4",
-        # Every test here comes from one address; the gateway's limits have tests of their own.
+        # Every test here comes from one address; the limits have tests of their own (and the
+        # README's walkthrough runs under the defaults).
         "RETAIL_GATEWAY_IP_RATE_LIMIT": "100000/minute",
         "RETAIL_GATEWAY_USER_RATE_LIMIT": "100000/minute",
         "RETAIL_GATEWAY_AUTH_RATE_LIMIT": "10000/minute",
+        "RETAIL_USER_REGISTER_RATE_LIMIT": "10000/minute",
+        "RETAIL_USER_LOGIN_RATE_LIMIT": "10000/minute",
         **(env or {}),
     }
     retail = Path(sys.executable).parent / "retail"

@@ -36,6 +36,8 @@ def test_every_example_of_the_readme_works_in_order(
         "RETAIL_GATEWAY_IP_RATE_LIMIT": "600/minute",
         "RETAIL_GATEWAY_USER_RATE_LIMIT": "1200/minute",
         "RETAIL_GATEWAY_AUTH_RATE_LIMIT": "20/minute",
+        "RETAIL_USER_REGISTER_RATE_LIMIT": "10/minute",
+        "RETAIL_USER_LOGIN_RATE_LIMIT": "20/minute",
     }
     with running_platform(tmp_path_factory, env=defaults) as platform:
         # A checkout's root as the README assumes it: the platform's state in ./.retail.

@@ -308,9 +308,12 @@ def test_the_postman_collection_passes_through_the_gateway(
          "--env-var", f"adminPassword={front_door.password}"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr
-    run = json.loads(report.read_text())["run"]
-    assert run["failures"] == []
+    run = json.loads(report.read_text())["run"] if report.exists() else {}
+    failures = [
+        (failure["source"]["name"], failure["error"]["message"])
+        for failure in run.get("failures", [])
+    ]
+    assert done.returncode == 0 and failures == [], failures or done.stdout[-4000:] + done.stderr
     assert run["stats"]["assertions"]["total"] >= 100
     assert run["stats"]["requests"]["failed"] == 0
 
