@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from retail_cli.platform import Home
 from retail_kernel.embedded import free_port
+from retail_kernel.local import Home
 from retail_kernel.registry import installed_services
 from retail_storefront import PASSWORD
 

@@ -26,9 +26,9 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from oteltap import OtelTapHttpProtobufReceiver, OtelTapHttpProtobufReceiverSettings
 
-from retail_cli.platform import Home
 from retail_e2e import Platform, running_platform, until
 from retail_kernel.embedded import free_port
+from retail_kernel.local import Home
 from retail_kernel.registry import installed_services
 from retail_kernel.testing.containers import wait_ready
 from retail_storefront import Storefront

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from retail_cli.platform import Home
 from retail_e2e import Platform, running_platform
+from retail_kernel.local import Home
 from retail_storefront import ADDRESS, Storefront
 
 ORDERS = 200

@@ -17,7 +17,7 @@ from retail_contracts.order import OrderConfirmed, OrderEvent, OrderLine, Status
 from retail_kernel.outbox import build_event
 from retail_kernel.testing.settings import settings_for_tests
 from retail_notification.config import NotificationSettings
-from retail_notification.messages import service
+from retail_notification.consumers import notification_events
 from retail_notification.models import Notification
 
 CLIENT_SECRET = "notification-client-secret-for-tests"
@@ -106,7 +106,7 @@ async def emit(app: FastAPI, data: EventData, *, tenant_id: str = "default") -> 
     """Hand an event to the service as its consumer does (without the broker hop)."""
     event = build_event(data, source="retail/test", subject=None, tenant_id=tenant_id)
     async with app.state.database.transaction() as session:
-        await service.on_event(session, app.state.runtime.require_messaging(), event)
+        await notification_events(app.state.runtime).handle(session, event)
     return event
 
 

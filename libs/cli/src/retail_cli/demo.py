@@ -27,9 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from retail_cli import user_admin
-from retail_cli.platform import Home
-from retail_user.accounts.schemas import UserCreate
+from retail_kernel.local import Home, LocalIdentity
 
 PASSWORD = "retail demo password"  # noqa: S105 - printed for the visitor: it is a demo
 ADMIN = ("demo-admin", "Morgan Admin", "admin")
@@ -195,7 +193,16 @@ class Outcome:
 
 
 class Demo:
-    def __init__(self, home: Home, urls: dict[str, str], products: int, orders: int) -> None:
+    def __init__(
+        self,
+        identity: LocalIdentity,
+        home: Home,
+        urls: dict[str, str],
+        *,
+        products: int,
+        orders: int,
+    ) -> None:
+        self.identity = identity
         self.home = home
         self.urls = urls
         self.products = product_plans(products)
@@ -223,16 +230,16 @@ class Demo:
         everyone = [ADMIN, STAFF, *((name, full, "customer") for name, full in CUSTOMERS)]
         task = progress.add_task("people", total=len(everyone))
         for username, full_name, role in everyone:
-            body = UserCreate(
+            await self.identity.ensure_user(
+                self.home,
                 username=username,
                 email=f"{username}@example.com",
-                password=PASSWORD,
                 full_name=full_name,
+                password=PASSWORD,
+                roles=[role],
+                tenant="default",
             )
-            await user_admin.ensure_user(self.home, body, roles=[role], tenant="default")
-            self.tokens[username] = await user_admin.token(
-                self.home, login=username, client_id=None
-            )
+            self.tokens[username] = await self.identity.token(self.home, login=username)
             self.outcome.people.append((username, role))
             progress.advance(task)
 
@@ -463,6 +470,7 @@ async def _at_most(limit: int, work: Iterable[Awaitable[None]]) -> None:
 
 
 def run_demo(
+    identity: LocalIdentity,
     home: Home,
     urls: dict[str, str],
     console: Console,
@@ -479,7 +487,8 @@ def run_demo(
         console=console,
     )
     with progress:
-        outcome = asyncio.run(Demo(home, urls, products, orders).run(progress, wait_seconds))
+        demo = Demo(identity, home, urls, products=products, orders=orders)
+        outcome = asyncio.run(demo.run(progress, wait_seconds))
     report(console, outcome, urls)
     return outcome
 

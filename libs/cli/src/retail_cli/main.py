@@ -4,7 +4,7 @@ import asyncio
 import os
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,41 +14,31 @@ from rich.console import Console
 from rich.table import Table
 
 from retail_cli import platform, production
-from retail_cli.platform import Home, ManagedProcess
+from retail_cli.platform import ManagedProcess
 from retail_kernel import embedded, migrations
+from retail_kernel.commands import DEFAULT_HOME, HomeOption, console
 from retail_kernel.errors import RetailError
-from retail_kernel.registry import ServiceInfo, installed_services, stateful_services
+from retail_kernel.local import (
+    DEFAULT_BROKER_PORT,
+    Home,
+    client_secret_file,
+    local_identity,
+    local_settings,
+)
+from retail_kernel.registry import ServiceInfo, installed_services, load, stateful_services
 
 app = typer.Typer(help="Run and operate the retail platform.", no_args_is_help=True)
 events_app = typer.Typer(help="Domain events kept in the services' outboxes.")
-users_app = typer.Typer(help="User accounts.")
-keys_app = typer.Typer(help="JWT signing keys.")
-clients_app = typer.Typer(help="Service clients (client-credentials grant).")
-payments_app = typer.Typer(help="Payments and their providers.")
-orders_app = typer.Typer(help="Orders and their read model.")
 app.add_typer(events_app, name="events")
-app.add_typer(users_app, name="users")
-app.add_typer(keys_app, name="keys")
-app.add_typer(clients_app, name="clients")
-app.add_typer(payments_app, name="payments")
-app.add_typer(orders_app, name="orders")
 app.add_typer(production.topics_app, name="topics")
 app.command()(production.serve)
-console = Console()
-
-HomeOption = Annotated[
-    Path, typer.Option("--home", envvar="RETAIL_HOME", help="Folder for local state")
-]
-DEFAULT_HOME = Path(".retail")
 RESTART_LIMIT = 5  # crashes per minute before a service is left down (and reported)
 
 
 @app.command()
 def up(
     home: HomeOption = DEFAULT_HOME,
-    broker_port: Annotated[int, typer.Option(envvar="RETAIL_BROKER_PORT")] = (
-        platform.DEFAULT_BROKER_PORT
-    ),
+    broker_port: Annotated[int, typer.Option(envvar="RETAIL_BROKER_PORT")] = (DEFAULT_BROKER_PORT),
     replicas: Annotated[
         int,
         typer.Option(min=1, max=4, help="Processes of each service with a database"),
@@ -104,14 +94,13 @@ def up(
 def _register_service_clients(place: Home, services: dict[str, ServiceInfo]) -> None:
     """Give each service that calls others a client-credentials client (its secret in a file)."""
     callers = [info for info in services.values() if info.service_client]
-    if not callers or "user" not in services:
+    identity = local_identity()
+    if not callers or identity is None:
         return
-    from retail_cli import user_admin  # noqa: PLC0415 - needs the User service installed
-
     for info in callers:
-        secret = platform.client_secret_file(place.root, info).read_text().strip()
+        secret = client_secret_file(place.root, info).read_text().strip()
         client = str(info.service_client)
-        asyncio.run(user_admin.ensure_client(place, client, "default", secret))
+        asyncio.run(identity.ensure_client(place, client, "default", secret))
 
 
 def _state(
@@ -299,7 +288,7 @@ def migrate(
         info = production.service_info(service)
         if info.migrations_dir is None:
             raise production.ConfigurationError(f"{service} has no database to migrate")
-        settings = platform.local_settings(info, Home(home.resolve()))
+        settings = local_settings(info, Home(home.resolve()))
         migrations.upgrade(info.migrations(), settings.database_url)
         console.print(f"{service}: migrated")
         return
@@ -333,8 +322,12 @@ def demo(
     """Fill the running platform with a shop to look at: people, categories, products with
     pictures, stock in three warehouses and a stream of orders. Running it again adds
     nothing twice."""
-    from retail_cli import demo as shop  # noqa: PLC0415 - needs the User service installed
+    from retail_cli import demo as shop  # noqa: PLC0415 - draws pictures: Pillow, on demand
 
+    identity = local_identity()
+    if identity is None:
+        _fail("no installed service keeps accounts (the User service)")
+        return
     place = Home(home.resolve())
     state = place.read_state()
     if not state or not platform.pid_alive(int(state["pid"])):
@@ -345,7 +338,9 @@ def demo(
         for name, entry in state["services"].items()
         if name in installed_services()
     }
-    shop.run_demo(place, urls, console, products=products, orders=orders, wait_seconds=wait)
+    shop.run_demo(
+        identity, place, urls, console, products=products, orders=orders, wait_seconds=wait
+    )
 
 
 @events_app.command("replay")
@@ -356,97 +351,12 @@ def replay_events(
 ) -> None:
     """Republish kept outbox events (consumers dedupe, so replays are harmless)."""
     info = stateful_services()[service]
-    settings = platform.local_settings(info, Home(home.resolve()))
+    settings = local_settings(info, Home(home.resolve()))
     moment = since if since.tzinfo else since.astimezone()
     count = asyncio.run(
         platform.replay_service(settings.database_url, settings, info, since=moment)
     )
     console.print(f"republished {count} events from {service}")
-
-
-@users_app.command("create-admin")
-def create_admin(
-    username: Annotated[
-        str | None, typer.Option(help="Asked for when not given", show_default=False)
-    ] = None,
-    email: Annotated[
-        str | None, typer.Option(help="Asked for when not given", show_default=False)
-    ] = None,
-    password: Annotated[
-        str | None,
-        typer.Option(
-            envvar="RETAIL_ADMIN_PASSWORD",
-            help="Asked for twice (hidden) when not given; prefer the variable to the option",
-            show_default=False,
-        ),
-    ] = None,
-    tenant: str = "default",
-    home: HomeOption = DEFAULT_HOME,
-) -> None:
-    """Create an admin account (asks for what is not given)."""
-    from retail_cli import user_admin  # noqa: PLC0415 - needs the User service installed
-
-    username = username or typer.prompt("Username")
-    email = email or typer.prompt("Email")
-    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user_id = asyncio.run(
-        user_admin.create_admin(Home(home.resolve()), username, email, secret, tenant)
-    )
-    console.print(f"admin {username} created ({user_id})")
-
-
-@app.command()
-def token(
-    user: Annotated[
-        str | None, typer.Option(help="A user's username or email", show_default=False)
-    ] = None,
-    client: Annotated[
-        str | None, typer.Option(help="A service client's id", show_default=False)
-    ] = None,
-    home: HomeOption = DEFAULT_HOME,
-) -> None:
-    """Print an access token for a user or a service client, for scripts:
-    ``TOKEN=$(retail token --user ada)``. Minted with the platform's signing key (no password;
-    the roles as they are now, so no new login after a promotion)."""
-    from retail_cli import user_admin  # noqa: PLC0415 - needs the User service installed
-
-    if (user is None) == (client is None):
-        _fail("give one of --user or --client")
-    place = Home(home.resolve())
-    typer.echo(asyncio.run(user_admin.token(place, login=user, client_id=client)))
-
-
-@keys_app.command("rotate")
-def rotate_keys(home: HomeOption = DEFAULT_HOME) -> None:
-    """Sign with a new key; old keys stay in the JWKS until their tokens expire."""
-    from retail_cli import user_admin  # noqa: PLC0415
-
-    kid = asyncio.run(user_admin.rotate_keys(Home(home.resolve())))
-    console.print(f"new signing key {kid}")
-
-
-@clients_app.command("create")
-def create_client(
-    client_id: str,
-    tenant: str = "default",
-    secret_file: Annotated[
-        Path | None,
-        typer.Option(help="Register the secret in this file (idempotent) instead of a new one"),
-    ] = None,
-    home: HomeOption = DEFAULT_HOME,
-) -> None:
-    """Register a service client and print its secret (shown once), or register the secret a
-    deployment already holds (``--secret-file``)."""
-    from retail_cli import user_admin  # noqa: PLC0415
-
-    place = Home(home.resolve())
-    if secret_file is not None:
-        given = secret_file.read_text().strip()
-        asyncio.run(user_admin.ensure_client(place, client_id, tenant, given))
-        console.print(f"client {client_id} registered with the secret in {secret_file}")
-        return
-    secret = asyncio.run(user_admin.create_client(place, client_id, tenant))
-    console.print(f"client_id={client_id}\nclient_secret={secret}")
 
 
 @app.command()
@@ -456,7 +366,7 @@ def relay(
 ) -> None:
     """Run one service's outbox relay on its own (beside or instead of the in-process one)."""
     info = stateful_services()[service]
-    settings = platform.local_settings(info, Home(home.resolve()))
+    settings = local_settings(info, Home(home.resolve()))
     console.print(
         f"relaying the {service} outbox to {settings.kafka_bootstrap_servers}; Ctrl-C stops"
     )
@@ -466,39 +376,15 @@ def relay(
         console.print("stopped")
 
 
-@payments_app.command("reconcile")
-def reconcile_payments(
-    since: Annotated[datetime, typer.Option(help="Payments made since this time (UTC)")],
-    home: HomeOption = DEFAULT_HOME,
-) -> None:
-    """Compare our payments with the providers' records; exit 1 when any differ."""
-    from retail_cli import payment_admin  # noqa: PLC0415 - needs the Payment service installed
-
-    when = since if since.tzinfo else since.replace(tzinfo=UTC)
-    mismatches = asyncio.run(payment_admin.reconcile_since(Home(home.resolve()), when))
-    if not mismatches:
-        console.print("no mismatches")
-        return
-    table = Table("kind", "provider", "reference", "ours", "theirs")
-    for mismatch in mismatches:
-        table.add_row(
-            mismatch.kind,
-            mismatch.provider,
-            mismatch.ref,
-            mismatch.ours or "-",
-            mismatch.theirs or "-",
-        )
-    console.print(table)
-    raise typer.Exit(1)
+def _add_service_commands() -> None:
+    """Each installed service adds its own commands (users, token, keys, clients, payments,
+    orders…): the CLI knows no service."""
+    for info in installed_services().values():
+        if info.commands:
+            load(info.commands)(app)
 
 
-@orders_app.command("rebuild-read-model")
-def rebuild_order_read_model(home: HomeOption = DEFAULT_HOME) -> None:
-    """Empty the orders read model and build it again from every order event."""
-    from retail_cli import order_admin  # noqa: PLC0415 - needs the Order service installed
-
-    applied = asyncio.run(order_admin.rebuild_read_model(Home(home.resolve())))
-    console.print(f"rebuilt the orders read model from {applied} events")
+_add_service_commands()
 
 
 def run() -> None:

@@ -9,7 +9,8 @@ goes to ``<topic>.dlq`` with the error and its origin in headers, and the consum
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -29,7 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from retail_contracts.envelope import CloudEvent
+from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.topics import dead_letter_topic
 from retail_kernel.context import causation_id, correlation_id
 from retail_kernel.db import Database
@@ -97,11 +98,29 @@ def refusals_are_poison(event: CloudEvent) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """A named consumer group, its topics and its handler."""
+    """A named consumer group, its topics, and what it does with each type of message: the
+    handler of its type (``{ReserveStock: reserve, …}``). A type it has no handler for goes to
+    ``otherwise``; without one, the record is poison — dead-lettered at once with the reason
+    (a consumer of facts that cares for a few says ``otherwise=ignore``)."""
 
     name: str
     topics: Sequence[str]
-    handler: Handler
+    handlers: Mapping[type[EventData], Handler]
+    otherwise: Handler | None = None
+
+    async def handle(self, session: AsyncSession, event: CloudEvent) -> None:
+        handler = self._by_type.get(event.type, self.otherwise)
+        if handler is None:
+            raise PoisonMessage(f"{self.name} handles no {event.type}")
+        await handler(session, event)
+
+    @functools.cached_property
+    def _by_type(self) -> dict[str, Handler]:
+        return {model.event_type: handler for model, handler in self.handlers.items()}
+
+
+async def ignore(session: AsyncSession, event: CloudEvent) -> None:
+    """``otherwise`` for a consumer of facts: the types it does not handle are not its business."""
 
 
 @dataclass(frozen=True)
@@ -294,7 +313,7 @@ class ConsumerRunner:
                     )
                     if inserted is None:
                         return "duplicate"
-                    await spec.handler(session, event)
+                    await spec.handle(session, event)
                     return "handled"
         finally:
             correlation_id.reset(cid)

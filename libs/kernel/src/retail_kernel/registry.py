@@ -32,8 +32,13 @@ class ServiceInfo:
     # Extra environment for ``retail up``, given the platform's home folder (e.g. a media dir).
     local_env: Callable[[Path], dict[str, str]] | None = None
     # The client id this service calls other services as (client credentials); ``retail up``
-    # registers it with the User service and hands the secret over in a file.
+    # registers it with the identity service and hands the secret over in a file.
     service_client: str | None = None
+    # "module:function" adding the service's own commands to ``retail`` (retail_kernel.commands).
+    commands: str | None = None
+    # "module:object" of the service that keeps accounts and signs tokens, for the local
+    # platform's tools (retail_kernel.local.LocalIdentity).
+    identity: str | None = None
 
     def database_name(self) -> str:
         if self.database is None:
@@ -56,6 +61,12 @@ class ServiceInfo:
         if self.models is None:
             raise LookupError(f"{self.name} has no database")
         return self.models
+
+
+def load(reference: str) -> Any:
+    """The object a ``"module:attribute"`` reference names."""
+    module, attribute = reference.split(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def installed_services() -> dict[str, ServiceInfo]:

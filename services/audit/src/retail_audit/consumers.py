@@ -11,7 +11,9 @@ EVENT_TOPICS = tuple(topic for topic in ALL_TOPICS if topic.endswith(".events"))
 
 
 def audit_consumer() -> ConsumerSpec:
-    async def handle(session: AsyncSession, event: CloudEvent) -> None:
+    """Every event of every type is kept, as received (no type is handled on its own)."""
+
+    async def keep(session: AsyncSession, event: CloudEvent) -> None:
         await service.keep(session, event)
 
-    return ConsumerSpec(name="audit", topics=EVENT_TOPICS, handler=handle)
+    return ConsumerSpec(name="audit", topics=EVENT_TOPICS, handlers={}, otherwise=keep)

@@ -5,6 +5,8 @@ repeats one already answered (a new command id for the same reservation) changes
 answered again with where the reservation stands, so a saga that retried gets its reply.
 """
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent
@@ -21,48 +23,69 @@ from retail_inventory.reservations.exceptions import CannotCommit, ReservationNo
 from retail_inventory.reservations.schemas import ReserveRequest
 from retail_kernel.consumer import (
     ConsumerSpec,
-    PoisonMessage,
+    Handler,
     command_tenant,
     refusals_are_poison,
 )
 from retail_kernel.outbox import add_event
 
+# What a command does, for a tenant and an actor: the reservation's outcome (None: answered).
+Act = Callable[[AsyncSession, str, str, CloudEvent], Awaitable[service.Outcome | None]]
+
 
 def inventory_commands(default_ttl: int) -> ConsumerSpec:
     """The consumer of the saga's reserve, release, commit and return commands."""
 
+    async def reserve(
+        session: AsyncSession, tenant: str, actor: str, event: CloudEvent
+    ) -> service.Outcome:
+        request = ReserveRequest.model_validate(event.payload(ReserveStock).model_dump())
+        return await service.reserve(session, tenant, actor, request, default_ttl)
+
+    return ConsumerSpec(
+        name="inventory-commands",
+        topics=[INVENTORY_COMMANDS],
+        handlers={
+            ReserveStock: answered(reserve),
+            ReleaseStock: answered(_release),
+            CommitStock: answered(_commit),
+            ReturnStock: answered(_return),
+        },
+    )
+
+
+def answered(act: Act) -> Handler:
+    """A command's handler: a refused command is poison; a repeat is answered again."""
+
     async def handle(session: AsyncSession, event: CloudEvent) -> None:
         tenant, actor = command_tenant(event), event.actor or event.source
-        outcome: service.Outcome | None
         with refusals_are_poison(event):
-            if event.type == ReserveStock.event_type:
-                reserve = event.payload(ReserveStock)
-                request = ReserveRequest.model_validate(reserve.model_dump())
-                outcome = await service.reserve(session, tenant, actor, request, default_ttl)
-            elif event.type == ReleaseStock.event_type:
-                release = event.payload(ReleaseStock)
-                outcome = await service.release(
-                    session, tenant, release.reservation_id, order_id=release.order_id
-                )
-            elif event.type == CommitStock.event_type:
-                outcome = await _commit(session, tenant, actor, event.payload(CommitStock))
-            elif event.type == ReturnStock.event_type:
-                returned = event.payload(ReturnStock)
-                outcome = await service.return_stock(
-                    session, tenant, actor, returned.reservation_id
-                )
-            else:
-                raise PoisonMessage(f"unknown command type {event.type}")
+            outcome = await act(session, tenant, actor, event)
         if outcome is not None and not outcome.changed:
             await answers.publish_answer(session, tenant, outcome.reservation)
 
-    return ConsumerSpec(name="inventory-commands", topics=[INVENTORY_COMMANDS], handler=handle)
+    return handle
+
+
+async def _release(
+    session: AsyncSession, tenant: str, actor: str, event: CloudEvent
+) -> service.Outcome:
+    command = event.payload(ReleaseStock)
+    return await service.release(session, tenant, command.reservation_id, order_id=command.order_id)
+
+
+async def _return(
+    session: AsyncSession, tenant: str, actor: str, event: CloudEvent
+) -> service.Outcome:
+    command = event.payload(ReturnStock)
+    return await service.return_stock(session, tenant, actor, command.reservation_id)
 
 
 async def _commit(
-    session: AsyncSession, tenant: str, actor: str, command: CommitStock
+    session: AsyncSession, tenant: str, actor: str, event: CloudEvent
 ) -> service.Outcome | None:
     """Commit, or answer why not (the saga compensates on a refusal)."""
+    command = event.payload(CommitStock)
     try:
         return await service.commit(session, tenant, actor, command.reservation_id)
     except (CannotCommit, ReservationNotFound) as exc:

@@ -1,17 +1,15 @@
 """The Inventory service app: ``uvicorn retail_inventory.main:create_app --factory``."""
 
-from functools import partial
-
 from fastapi import FastAPI
 
 from retail_inventory.config import InventorySettings
 from retail_inventory.consumers import inventory_commands
+from retail_inventory.jobs import inventory_jobs
 from retail_inventory.models import Inbox, Outbox
 from retail_inventory.reservations.endpoints import router as reservations_router
 from retail_inventory.stock.endpoints import router as stock_router
-from retail_inventory.sweeper import sweep_expired
 from retail_inventory.warehouses.endpoints import router as warehouses_router
-from retail_kernel.app import PeriodicJob, ServiceSpec, create_service_app
+from retail_kernel.app import ServiceSpec, create_service_app
 
 
 def create_app(settings: InventorySettings | None = None) -> FastAPI:
@@ -23,12 +21,6 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         outbox_model=Outbox,
         inbox_model=Inbox,
         consumers=[inventory_commands(settings.reservation_ttl_seconds)],
-        periodic=[
-            PeriodicJob(
-                name="reservation-sweeper",
-                interval=settings.sweep_interval_seconds,
-                run=partial(sweep_expired, limit=settings.sweep_batch_size),
-            )
-        ],
+        periodic=inventory_jobs(settings),
     )
     return create_service_app(settings, spec)

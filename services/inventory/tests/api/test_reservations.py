@@ -7,7 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from inventory_factories import auth, create_warehouse, level, receive, reserve_body
-from retail_inventory.sweeper import sweep_expired
+from retail_inventory.jobs import sweep_expired
 from user_factories import IdentityProvider
 
 

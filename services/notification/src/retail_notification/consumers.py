@@ -5,6 +5,7 @@ letters for admins)."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent
+from retail_contracts.notification import SendNotification
 from retail_contracts.topics import (
     ALL_TOPICS,
     INVENTORY_EVENTS,
@@ -23,14 +24,24 @@ SOURCES = (USER_EVENTS, ORDER_EVENTS, PAYMENT_EVENTS, INVENTORY_EVENTS, NOTIFICA
 
 
 def notification_events(runtime: Runtime) -> ConsumerSpec:
-    """Events and requests → messages. A request that is not valid is dead-lettered at once;
-    the User service being down is retried with back-off (then dead-lettered, and redrivable)."""
+    """Requests and facts → messages: a request by its own rules, any fact by the tenant's
+    rules for its type. A request that is not valid is dead-lettered at once; the User
+    service being down is retried with back-off (then dead-lettered, and redrivable)."""
 
-    async def handle(session: AsyncSession, event: CloudEvent) -> None:
+    async def request(session: AsyncSession, event: CloudEvent) -> None:
         with refusals_are_poison(event):
-            await service.on_event(session, runtime.require_messaging(), event)
+            await service.on_request(session, runtime.require_messaging(), event)
 
-    return ConsumerSpec(name="notification-events", topics=SOURCES, handler=handle)
+    async def fact(session: AsyncSession, event: CloudEvent) -> None:
+        with refusals_are_poison(event):
+            await service.on_fact(session, runtime.require_messaging(), event)
+
+    return ConsumerSpec(
+        name="notification-events",
+        topics=SOURCES,
+        handlers={SendNotification: request},
+        otherwise=fact,
+    )
 
 
 def dead_letter_collector() -> RecordConsumerSpec:

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from retail_kernel.app import PeriodicJob, ServiceSpec, create_service_app
-from retail_kernel.db import Database
+from retail_kernel.app import ServiceSpec, create_service_app
 from retail_kernel.service_client import ServiceCredentials
 from retail_notification.alerts.endpoints import router as alerts_router
 from retail_notification.channels.registry import transports
@@ -15,8 +14,9 @@ from retail_notification.config import NotificationSettings
 from retail_notification.consumers import dead_letter_collector, notification_events
 from retail_notification.contacts import UserDirectory
 from retail_notification.dead_letters.endpoints import router as dead_letters_router
+from retail_notification.jobs import notification_jobs
 from retail_notification.messages.endpoints import router as messages_router
-from retail_notification.messages.service import DeliveryPolicy, Messaging, Runtime, deliver_due
+from retail_notification.messages.service import Messaging, Runtime
 from retail_notification.models import Inbox, Outbox
 from retail_notification.preferences.endpoints import router as preferences_router
 from retail_notification.rules.endpoints import router as rules_router
@@ -27,12 +27,6 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
     # Filled in the lifespan (it needs the app's HTTP client); read by the consumer and job.
     runtime = Runtime()
-    policy = DeliveryPolicy(
-        max_attempts=settings.delivery_max_attempts,
-        backoff_seconds=settings.delivery_backoff_seconds,
-        backoff_max_seconds=settings.delivery_backoff_max_seconds,
-        concurrency=settings.delivery_concurrency,
-    )
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
@@ -52,9 +46,6 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         app.state.runtime = runtime
         yield
 
-    async def deliver(database: Database) -> int:
-        return await deliver_due(database, runtime.transports, policy)
-
     spec = ServiceSpec(
         title="Retail Notification service",
         description="Email, SMS, Slack and Teams messages from domain events, with templates, "
@@ -71,7 +62,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         inbox_model=Inbox,
         consumers=[notification_events(runtime), dead_letter_collector()],
         extra_lifespan=resources,
-        periodic=[PeriodicJob("deliver", settings.delivery_poll_seconds, deliver)],
+        periodic=notification_jobs(settings, runtime),
     )
     return create_service_app(settings, spec)
 

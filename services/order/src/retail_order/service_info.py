@@ -29,4 +29,5 @@ SERVICE = ServiceInfo(
     settings=OrderSettings,
     local_env=_local_env,
     service_client="order",
+    commands="retail_order.cli:register",
 )

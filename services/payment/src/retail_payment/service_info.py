@@ -22,4 +22,5 @@ SERVICE = ServiceInfo(
             "/api/v1/payments/webhooks/stripe"
         )
     },
+    commands="retail_payment.cli:register",
 )

@@ -14,4 +14,6 @@ SERVICE = ServiceInfo(
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     models="retail_user.models",
     settings=UserSettings,
+    commands="retail_user.cli:register",
+    identity="retail_user.cli:IDENTITY",
 )

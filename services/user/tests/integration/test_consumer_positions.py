@@ -88,7 +88,7 @@ class Runner:
         self.seen: list[str] = []
         self.hold: dict[str, asyncio.Event] = {}
         self.reached: dict[str, asyncio.Event] = {}
-        spec = ConsumerSpec(name=group, topics=[topic], handler=self._handle)
+        spec = ConsumerSpec(name=group, topics=[topic], handlers={}, otherwise=self._handle)
         self.runner = ConsumerRunner(
             spec, database=database, producer=producer, inbox_model=Inbox, settings=settings
         )

@@ -162,7 +162,9 @@ class TestConsumer:
         handler: Any,
         topic: str,
     ) -> ConsumerRunner:
-        spec = ConsumerSpec(name=f"test-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler)
+        spec = ConsumerSpec(
+            name=f"test-{uuid.uuid4().hex[:8]}", topics=[topic], handlers={}, otherwise=handler
+        )
         return ConsumerRunner(
             spec, database=database, producer=kafka_producer, inbox_model=Inbox, settings=settings
         )
@@ -252,6 +254,38 @@ class TestConsumer:
         assert dead[2].value == b"{not json"
         assert json.loads(dead[0].value or b"")["data"]["username"] == "explodes"
 
+    async def test_a_type_with_no_handler_is_poison_named_at_once(
+        self,
+        database: Database,
+        kafka_producer: AIOKafkaProducer,
+        user_settings: UserSettings,
+        kafka_probe: Any,
+        topic: str,
+    ) -> None:
+        """A consumer declares a handler per message type; any other type is dead-lettered
+        at once with the reason, and the consumer moves on to the next record."""
+        dlq = await kafka_probe(f"{topic}.dlq")
+        unknown = build_event(UserUnlocked(user_id=uuid.uuid4()), source="test", subject="s")
+        known = build_event(_registered("known"), source="test", subject="s")
+        for event in (unknown, known):
+            await kafka_producer.send_and_wait(topic, event.model_dump_json().encode(), key=b"k")
+        name = f"typed-{uuid.uuid4().hex[:8]}"
+        spec = ConsumerSpec(name=name, topics=[topic], handlers={UserRegistered: self._effect})
+        runner = ConsumerRunner(
+            spec, database=database, producer=kafka_producer, inbox_model=Inbox,
+            settings=user_settings,
+        )  # fmt: skip
+
+        async def known_handled() -> bool:
+            return await self._effects(database) == 1
+
+        await _run_until(runner.run, known_handled)
+        (dead,) = await dlq.collect(count=1, timeout=5)
+        headers = dict(dead.headers)
+        assert headers["dlq-error-type"] == b"PoisonMessage"
+        assert headers["dlq-attempts"] == b"1"
+        assert headers["dlq-error"] == f"{name} handles no {UserUnlocked.event_type}".encode()
+
     async def test_a_stopped_consumer_finishes_its_batch_commits_it_and_returns(
         self,
         database: Database,
@@ -327,7 +361,9 @@ class TestTracePropagation:
         await kafka_producer.send_and_wait(
             topic, record.value, key=record.key, headers=list(record.headers)
         )
-        spec = ConsumerSpec(name=f"trace-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler)
+        spec = ConsumerSpec(
+            name=f"trace-{uuid.uuid4().hex[:8]}", topics=[topic], handlers={}, otherwise=handler
+        )
         runner = ConsumerRunner(
             spec,
             database=database,

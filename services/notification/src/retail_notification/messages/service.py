@@ -88,14 +88,29 @@ class Draft:
     suppressed: bool = False
 
 
-async def on_event(session: AsyncSession, messaging: Messaging, event: CloudEvent) -> int:
-    """Make the messages the tenant's rules ask for; returns how many were new."""
-    tenant = event.tenantid or str(event.data.get("tenant_id") or "default")
+def _tenant(event: CloudEvent) -> str:
+    return event.tenantid or str(event.data.get("tenant_id") or "default")
+
+
+def _too_old(messaging: Messaging, event: CloudEvent) -> bool:
     if datetime.now(UTC) - event.time > messaging.max_event_age:
         log.info("event too old to announce", event_type=event.type, event_id=str(event.id))
+        return True
+    return False
+
+
+async def on_request(session: AsyncSession, messaging: Messaging, event: CloudEvent) -> int:
+    """A service asks for a message (``SendNotification``); returns how many were new."""
+    if _too_old(messaging, event):
         return 0
-    if event.type == SendNotification.event_type:
-        return await _on_request(session, messaging, tenant, event)
+    return await _on_request(session, messaging, _tenant(event), event)
+
+
+async def on_fact(session: AsyncSession, messaging: Messaging, event: CloudEvent) -> int:
+    """Make the messages the tenant's rules ask for; returns how many were new."""
+    if _too_old(messaging, event):
+        return 0
+    tenant = _tenant(event)
     rules = [
         rule for rule in await RuleRepository(session).visible(tenant, event.type) if rule.enabled
     ]

@@ -85,8 +85,9 @@ class Order(Base):
 
 
 class OrderNumber(Base):
-    """The last order number given in a tenant: the next order takes one more (the row is
-    locked until the order's transaction ends, so numbers are unique and without gaps)."""
+    """The last order number given in a tenant: the next order takes one more, in a short
+    transaction of its own (numbers are unique and increasing; an order whose writing fails
+    after it took its number leaves a gap)."""
 
     __tablename__ = "order_numbers"
 

@@ -31,7 +31,8 @@ class OrderRepository(RepositoryBase[Order]):
         )
 
     async def next_number(self, tenant_id: str) -> int:
-        """The tenant's next order number; its counter stays locked until the transaction ends."""
+        """The tenant's next order number (its counter stays locked until the transaction
+        ends: take it in a transaction of its own)."""
         statement = pg_insert(OrderNumber).values(tenant_id=tenant_id, last=FIRST_NUMBER)
         statement = statement.on_conflict_do_update(
             index_elements=[OrderNumber.tenant_id], set_={"last": OrderNumber.last + 1}

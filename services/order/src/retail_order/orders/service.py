@@ -69,8 +69,12 @@ async def create_order(
         return stored
     try:
         priced = await _price(catalog, tenant, body)
+        # Its own short transaction: the tenant's counter is locked for one statement, not
+        # for the whole of an order's writing (a convoy under load).
         async with database.transaction() as session:
-            order = await _place(session, principal, body, priced, policy)
+            number = await OrderRepository(session).next_number(tenant)
+        async with database.transaction() as session:
+            order = await _place(session, principal, body, priced, policy, number)
             read = await order_read(session, order)
             response = read.model_dump(mode="json")
             await IdempotencyRepository(session).finish(
@@ -140,6 +144,7 @@ async def _place(
     body: OrderCreate,
     priced: domain.Priced,
     policy: Policy,
+    number: int,
 ) -> Order:
     """The order, its lines and its first status; then the saga's first command."""
     repository = OrderRepository(session)
@@ -148,7 +153,7 @@ async def _place(
     order = Order(
         id=new_id(),
         tenant_id=principal.tenant_id,
-        number=await repository.next_number(principal.tenant_id),
+        number=number,
         customer_id=principal.user_id,
         currency=priced.currency,
         total_amount=priced.total,

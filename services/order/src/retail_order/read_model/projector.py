@@ -1,6 +1,6 @@
 """The read side: ``orders_read`` is built only from the order's own events, through the
-consumer runner (one transaction per event, deduplicated by the inbox), and can be rebuilt
-from the order event log with the same function."""
+consumer runner (``consumers.order_read_model``: one transaction per event, deduplicated by
+the inbox), and can be rebuilt from the order event log with the same function."""
 
 from datetime import datetime
 from uuid import UUID
@@ -9,8 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.envelope import CloudEvent
 from retail_contracts.order import ORDER_EVENT_TYPES
-from retail_contracts.topics import ORDER_EVENTS
-from retail_kernel.consumer import ConsumerSpec
 from retail_kernel.db import Database
 from retail_order.read_model.repository import EventLogRepository, ReadRepository
 
@@ -35,10 +33,6 @@ async def project(session: AsyncSession, event: CloudEvent) -> None:
             "document": data,
         }
     )
-
-
-def read_model_consumer() -> ConsumerSpec:
-    return ConsumerSpec(name="order-read-model", topics=[ORDER_EVENTS], handler=project)
 
 
 async def rebuild(database: Database) -> int:

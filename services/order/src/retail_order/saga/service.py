@@ -57,20 +57,21 @@ from retail_order.saga.metrics import ORDERS_BY_STATUS, SAGA_SECONDS, SAGAS_PARK
 
 ACTOR = "order-saga"
 # The Inventory and Payment facts that answer the saga's commands.
-REPLIES: dict[str, Reply] = {
-    StockReserved.event_type: Reply.RESERVED,
-    ReservationFailed.event_type: Reply.RESERVATION_FAILED,
-    ReservationExpired.event_type: Reply.RESERVATION_EXPIRED,
-    StockCommitted.event_type: Reply.COMMITTED,
-    CommitRefused.event_type: Reply.COMMIT_REFUSED,
-    StockReleased.event_type: Reply.RELEASED,
-    StockReturned.event_type: Reply.RETURNED,
-    PaymentAuthorized.event_type: Reply.AUTHORIZED,
-    PaymentFailed.event_type: Reply.PAYMENT_FAILED,
-    PaymentCaptured.event_type: Reply.CAPTURED,
-    PaymentVoided.event_type: Reply.VOIDED,
-    PaymentRefunded.event_type: Reply.REFUNDED,
+REPLIES: dict[type[EventData], Reply] = {
+    StockReserved: Reply.RESERVED,
+    ReservationFailed: Reply.RESERVATION_FAILED,
+    ReservationExpired: Reply.RESERVATION_EXPIRED,
+    StockCommitted: Reply.COMMITTED,
+    CommitRefused: Reply.COMMIT_REFUSED,
+    StockReleased: Reply.RELEASED,
+    StockReturned: Reply.RETURNED,
+    PaymentAuthorized: Reply.AUTHORIZED,
+    PaymentFailed: Reply.PAYMENT_FAILED,
+    PaymentCaptured: Reply.CAPTURED,
+    PaymentVoided: Reply.VOIDED,
+    PaymentRefunded: Reply.REFUNDED,
 }
+_REPLY_BY_TYPE = {model.event_type: reply for model, reply in REPLIES.items()}
 
 
 def saga_of(order: Order) -> Saga:
@@ -241,7 +242,7 @@ def snapshot(
 
 def reply_of(event: CloudEvent) -> tuple[Reply, UUID, UUID | None] | None:
     """The reply an event is, with its order id and reservation id; None: not for the saga."""
-    reply = REPLIES.get(event.type)
+    reply = _REPLY_BY_TYPE.get(event.type)
     if reply is None or "order_id" not in event.data:
         return None
     reservation = event.data.get("reservation_id")

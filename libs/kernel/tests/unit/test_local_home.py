@@ -1,10 +1,11 @@
-"""The local platform's state folder, read by other processes while ``retail up`` writes it."""
+"""The local platform's home folder (``retail_kernel.local``), read by other processes while
+``retail up`` writes it."""
 
 import stat
 import threading
 from pathlib import Path
 
-from retail_cli.platform import Home, client_secret_file
+from retail_kernel.local import Home, client_secret_file
 from retail_kernel.registry import ServiceInfo, installed_services
 
 READS = 3000
