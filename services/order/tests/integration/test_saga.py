@@ -142,5 +142,18 @@ class TestSaga:
         theirs = await stack.order.get("/api/v1/orders", headers=auth(stranger))
         assert [item["id"] for item in mine.json()["items"]] == [order["id"]]
         assert theirs.json()["items"] == []
+        # By its number: the owner finds it, a stranger does not, another number finds nothing.
+        by_number = {}
+        for who, number in ((customer, order["number"]), (stranger, order["number"]),
+                            (customer, "R-999999"), (customer, "100042")):  # fmt: skip
+            by_number[(who, number)] = await stack.order.get(
+                "/api/v1/orders", params={"number": number}, headers=auth(who)
+            )
+        assert [i["id"] for i in by_number[(customer, order["number"])].json()["items"]] == [
+            order["id"]
+        ]
+        assert by_number[(stranger, order["number"])].json()["items"] == []
+        assert by_number[(customer, "R-999999")].json()["items"] == []
+        assert by_number[(customer, "100042")].status_code == 422
         async with stack.apps["payment"].state.database.transaction() as session:
             assert await session.scalar(select(func.count()).select_from(Payment)) == 1

@@ -155,6 +155,7 @@ class OrderProjection(Base):
             "created_at",
             postgresql_where=text("attention IS NOT NULL"),
         ),
+        Index("ix_orders_read_number", "tenant_id", text("(document ->> 'number')")),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)

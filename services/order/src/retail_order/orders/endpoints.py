@@ -64,11 +64,17 @@ async def list_orders(
     session: SessionDep,
     reader: Reader,
     status: OrderStatus | None = None,
+    number: Annotated[
+        str | None,
+        Query(pattern=r"^R-\d{6,18}$", description="the order's number", examples=["R-100042"]),
+    ] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> OrderPage:
-    """Your orders (staff: the tenant's), newest first."""
-    return await service.list_orders(session, reader, status=status, cursor=cursor, limit=limit)
+    """Your orders (staff: the tenant's), newest first; ``number`` finds one by its number."""
+    return await service.list_orders(
+        session, reader, status=status, number=number, cursor=cursor, limit=limit
+    )
 
 
 @router.get("/attention", responses=problem_responses(400, 401, 403))

@@ -48,6 +48,7 @@ class ReadRepository(RepositoryBase[OrderProjection]):
         attention_only: bool,
         after: tuple[datetime, UUID] | None,
         limit: int,
+        number: str | None = None,
     ) -> Sequence[OrderProjection]:
         """Newest first, keyset-paginated on ``(created_at, id)``."""
         statement = self.select().where(OrderProjection.tenant_id == tenant_id)
@@ -57,6 +58,8 @@ class ReadRepository(RepositoryBase[OrderProjection]):
             statement = statement.where(OrderProjection.status == status)
         if attention_only:
             statement = statement.where(OrderProjection.attention.is_not(None))
+        if number is not None:
+            statement = statement.where(OrderProjection.document["number"].astext == number)
         if after is not None:
             statement = statement.where(
                 tuple_(OrderProjection.created_at, OrderProjection.id) < after
