@@ -338,9 +338,12 @@ def demo(
         for name, entry in state["services"].items()
         if name in installed_services()
     }
-    shop.run_demo(
-        identity, place, urls, console, products=products, orders=orders, wait_seconds=wait
-    )
+    try:
+        shop.run_demo(
+            identity, place, urls, console, products=products, orders=orders, wait_seconds=wait
+        )
+    except shop.DemoFailed as exc:  # a call a service refused: which one, in one line
+        _fail(str(exc))
 
 
 @events_app.command("replay")
@@ -395,8 +398,6 @@ def run() -> None:
         _fail(str(exc))
     except RetailError as exc:  # what the service would answer with a 4xx, said in one line
         _fail(exc.detail)
-    except RuntimeError as exc:  # a demo call a service refused (retail_cli.demo.DemoFailed)
-        _fail(str(exc))
     except ValidationError as exc:
         _fail(f"{exc.title}: " + "; ".join(_problem(error) for error in exc.errors()))
 
