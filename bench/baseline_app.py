@@ -13,6 +13,9 @@ import asyncpg
 from fastapi import FastAPI, HTTPException
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
+# The Inventory service's own reservation statements, sent from a bare pool.
+from retail_inventory import statements
+
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Nothing to reset: every use is one transaction (asyncpg rolls back one left open)."""
@@ -127,28 +130,8 @@ async def raw_release(body: dict[str, Any]) -> dict[str, str]:
     return {"reservation_id": body["reservation_id"]}
 
 
-def _service_statements() -> tuple[str, str, str, str]:
-    """The Inventory service's own reservation statements, rendered for a bare pool."""
-    from retail_inventory.reservations import statements  # noqa: PLC0415
-    from retail_inventory.stock.repository import _READ_SKUS  # noqa: PLC0415
-    from retail_kernel.outbox import _insert  # noqa: PLC0415
-
-    def answer(condition: str) -> str:
-        return _insert("outbox", 1, notify=False, condition=condition)
-
-    return (
-        _READ_SKUS,
-        statements.try_hold_sql(answer(statements.HOLD_DONE)),
-        statements.WITH_LINES,
-        statements.try_let_go_sql(answer(statements.LET_GO_DONE)),
-    )
-
-
-READ_SKUS, HOLD, WITH_LINES, LET_GO = _service_statements()
-
-
-def _event(event_type: str, reservation_id: str) -> tuple[Any, ...]:
-    """An outbox row's arguments, the envelope written by hand."""
+def _event(event_type: str, reservation_id: str) -> dict[str, Any]:
+    """An outbox row's parameters, the envelope written by hand."""
     event_id = uuid.uuid4()
     envelope = {
         "specversion": "1.0",
@@ -161,7 +144,14 @@ def _event(event_type: str, reservation_id: str) -> tuple[Any, ...]:
         "tenantid": "default",
         "data": {"reservation_id": reservation_id, "order_id": reservation_id},
     }
-    return event_id, "retail.inventory.events", reservation_id, event_type, json.dumps(envelope)
+    return {
+        "event_id": event_id,
+        "event_topic": "retail.inventory.events",
+        "event_key": reservation_id,
+        "event_type": event_type,
+        "event_envelope": json.dumps(envelope),
+        "event_notify": False,
+    }
 
 
 @app.post("/same/reserve")
@@ -169,7 +159,10 @@ async def same_reserve(body: dict[str, Any]) -> dict[str, str]:
     """The service's reserve statements (read, then hold in one), one line, no framework."""
     line, rid = body["lines"][0], body["reservation_id"]
     async with app.state.pool.acquire() as connection:
-        rows = await connection.fetch(READ_SKUS, "default", [line["sku"]])
+        read = statements.READ_STOCK
+        rows = await connection.fetch(
+            read.sql, *read.arguments({"tenant": "default", "skus": [line["sku"]]})
+        )
         free = [
             row
             for row in rows
@@ -178,21 +171,22 @@ async def same_reserve(body: dict[str, Any]) -> dict[str, str]:
         if not free:
             raise HTTPException(409)
         now = rows[0]["at"]
-        done, claimed = await connection.fetchrow(
-            HOLD,
-            *_event("retail.inventory.reserved.v1", rid),
-            UUID(rid),
-            "default",
-            UUID(body["order_id"]),
-            json.dumps([line]),
-            "baseline",
-            now + timedelta(minutes=15),
-            now,
-            [line["sku"]],
-            [free[0]["warehouse_id"]],
-            [line["qty"]],
-            [line["sku"]],
-        )
+        hold = statements.TRY_HOLD
+        values = {
+            **_event("retail.inventory.reserved.v1", rid),
+            "id": UUID(rid),
+            "tenant": "default",
+            "order_id": UUID(body["order_id"]),
+            "requested": json.dumps([line]),
+            "actor": "baseline",
+            "expires_at": now + timedelta(minutes=15),
+            "created_at": now,
+            "skus": [line["sku"]],
+            "warehouses": [free[0]["warehouse_id"]],
+            "qtys": [line["qty"]],
+            "sku_set": [line["sku"]],
+        }
+        done, claimed = await connection.fetchrow(hold.sql, *hold.arguments(values))
     if not (done and claimed):
         raise HTTPException(409)
     return {"reservation_id": rid}
@@ -203,13 +197,15 @@ async def same_release(body: dict[str, Any]) -> dict[str, str]:
     """The service's release statements (read, then let go in one), no framework."""
     rid = body["reservation_id"]
     async with app.state.pool.acquire() as connection:
-        rows = await connection.fetch(WITH_LINES, UUID(rid))
+        read = statements.WITH_LINES
+        rows = await connection.fetch(read.sql, *read.arguments({"id": UUID(rid)}))
         if rows and rows[0]["status"] == "HELD":
-            await connection.fetchval(
-                LET_GO,
-                *_event("retail.inventory.released.v1", rid),
-                UUID(rid),
-                "default",
-                sorted({row["sku"] for row in rows}),
-            )
+            let_go = statements.TRY_LET_GO
+            values = {
+                **_event("retail.inventory.released.v1", rid),
+                "id": UUID(rid),
+                "tenant": "default",
+                "skus": sorted({row["sku"] for row in rows}),
+            }
+            await connection.fetchval(let_go.sql, *let_go.arguments(values))
     return {"reservation_id": rid}

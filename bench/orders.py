@@ -21,7 +21,6 @@ from retail_kernel.db import Database, asyncpg_dsn
 from retail_kernel.testing.servers import served_process
 from retail_user.accounts import service as accounts
 from retail_user.accounts.schemas import UserCreate
-from retail_user.models import Outbox as UserOutbox
 from retail_user.passwords import PasswordHasher
 from retail_user.tokens import service as user_tokens
 
@@ -52,7 +51,7 @@ def _env(prefix: str, infra: Infra, service: str, jwks: str | None = None) -> di
 
 async def _people(user_db: str, users: str) -> tuple[str, str]:
     """A staff member's and a customer's tokens; the Order service's client registered."""
-    database = Database(user_db, source="bench", outbox_model=UserOutbox)
+    database = Database(user_db, source="bench")
     try:
         async with database.transaction() as session:
             for name, roles in (("benchstaff", ["staff"]), ("benchbuyer", ["customer"])):

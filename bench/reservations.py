@@ -16,7 +16,6 @@ from bench.harness import infrastructure, write_report
 from bench.load import Sample, interleaved, measure
 from retail_kernel.db import Database, asyncpg_dsn
 from retail_kernel.testing.servers import served_process
-from retail_user.models import Outbox as UserOutbox
 from retail_user.tokens import service as user_tokens
 
 HOT_SKUS = [f"HOT-{index}" for index in range(10)]
@@ -35,7 +34,7 @@ SELECT tenant_id, sku, warehouse_id, on_hand, 'receipt', on_hand, 'bench' FROM s
 
 async def service_token(user_db: str, user_base: str) -> str:
     """A service token (role ``service``) from a client registered for the benchmark."""
-    database = Database(user_db, source="bench", outbox_model=UserOutbox)
+    database = Database(user_db, source="bench")
     try:
         async with database.transaction() as session:
             secret = await user_tokens.create_service_client(session, "bench-orders", "default")

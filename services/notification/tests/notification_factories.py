@@ -14,7 +14,7 @@ from provider_fakes import TWILIO_TOKEN as TWILIO_SECRET
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.money import Money
 from retail_contracts.order import OrderConfirmed, OrderEvent, OrderLine, StatusChange
-from retail_kernel.outbox import build_event
+from retail_kernel.events import build_event
 from retail_kernel.testing.settings import settings_for_tests
 from retail_notification.config import NotificationSettings
 from retail_notification.consumers import notification_events

@@ -156,10 +156,9 @@ def in_user_database(database_url: str, work: Callable[[AsyncSession], Awaitable
     import asyncio  # noqa: PLC0415
 
     from retail_kernel.db import Database  # noqa: PLC0415
-    from retail_user.models import Outbox  # noqa: PLC0415
 
     async def run() -> T:
-        database = Database(database_url, source="test", outbox_model=Outbox)
+        database = Database(database_url, source="test")
         try:
             async with database.transaction() as session:
                 return await work(session)

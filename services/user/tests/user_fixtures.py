@@ -11,7 +11,6 @@ from retail_kernel.embedded import free_port
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_user.config import UserSettings
 from retail_user.main import create_app
-from retail_user.models import Outbox
 from user_factories import IdentityProvider, identity_provider, make_user_settings
 
 
@@ -23,7 +22,7 @@ def user_settings(retail_db: ServiceDatabases, retail_infra: RetailInfra) -> Use
 @pytest.fixture
 async def database(user_settings: UserSettings) -> AsyncIterator[Database]:
     """The User database as the kernel's outbox and consumer code take it."""
-    db = Database(user_settings.database_url, source="retail/test", outbox_model=Outbox)
+    db = Database(user_settings.database_url, source="retail/test")
     yield db
     await db.dispose()
 

@@ -25,8 +25,8 @@ from retail_kernel import embedded, migrations
 from retail_kernel.db import Database
 from retail_kernel.kafka import ensure_topics, make_producer
 from retail_kernel.local import Home, service_env, service_port
-from retail_kernel.outbox import OutboxRelay, replay
 from retail_kernel.registry import ServiceInfo
+from retail_kernel.relay import OutboxRelay, replay
 from retail_kernel.settings import BaseServiceSettings
 
 
@@ -79,7 +79,7 @@ async def replay_service(
     producer = make_producer(settings)
     await producer.start()
     try:
-        return await replay(database, producer, info.outbox_model(), since=since)
+        return await replay(database, producer, info.outbox(), since=since)
     finally:
         await producer.stop()
         await database.dispose()
@@ -218,7 +218,7 @@ async def run_relay(settings: BaseServiceSettings, info: ServiceInfo) -> None:
         await OutboxRelay(
             database,
             producer,
-            info.outbox_model(),
+            info.outbox(),
             poll_seconds=settings.outbox_poll_seconds,
             retention=timedelta(hours=settings.outbox_retention_hours),
         ).run()

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import structlog
@@ -31,8 +30,10 @@ from retail_kernel.http import RequestMiddleware
 from retail_kernel.kafka import make_producer
 from retail_kernel.lag import LagWatch
 from retail_kernel.logging import configure_logging
+from retail_kernel.models import InboxMixin
 from retail_kernel.openapi import install_problem_openapi, problem_responses
-from retail_kernel.outbox import OutboxRelay
+from retail_kernel.outbox import OutboxWriter
+from retail_kernel.relay import OutboxRelay
 from retail_kernel.secrets_manager import SecretsManagerLocation, SecretsWatch
 from retail_kernel.settings import BaseServiceSettings
 from retail_kernel.tracing import (
@@ -65,8 +66,8 @@ class ServiceSpec:
     title: str
     description: str
     routers: Sequence[APIRouter]
-    outbox_model: Any
-    inbox_model: Any = None
+    outbox: OutboxWriter
+    inbox_model: type[InboxMixin]
     consumers: Sequence[ConsumerSpec | RecordConsumerSpec] = ()
     # Builds the JWKS source; the default fetches ``settings.jwks_url``.
     key_source: Callable[[FastAPI], KeySource] | None = None
@@ -124,7 +125,6 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
                 settings.database_url,
                 source=f"retail/{settings.service_name}",
                 pool_size=settings.database_pool_size,
-                outbox_model=spec.outbox_model,
                 server_settings=session_settings(settings),
                 metered=settings.extended_metrics,
             )
@@ -215,7 +215,7 @@ def _background_tasks(
             OutboxRelay(
                 database,
                 broker.producer,
-                spec.outbox_model,
+                spec.outbox,
                 poll_seconds=settings.outbox_poll_seconds,
                 retention=timedelta(hours=settings.outbox_retention_hours),
                 by_event_type=settings.extended_metrics,

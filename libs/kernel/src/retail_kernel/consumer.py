@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
 
 import structlog
 from aiokafka import (
@@ -37,6 +36,7 @@ from retail_kernel.db import Database
 from retail_kernel.errors import RetailError
 from retail_kernel.kafka import headers_dict, make_consumer
 from retail_kernel.metrics import CONSUMER_LAG, CONSUMER_MESSAGES
+from retail_kernel.models import InboxMixin
 from retail_kernel.settings import BaseServiceSettings
 
 log = structlog.get_logger("retail.consumer")
@@ -177,7 +177,7 @@ class ConsumerRunner:
         *,
         database: Database,
         producer: AIOKafkaProducer,
-        inbox_model: Any,
+        inbox_model: type[InboxMixin],
         settings: BaseServiceSettings,
     ) -> None:
         self.spec = spec

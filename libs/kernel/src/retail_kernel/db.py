@@ -5,7 +5,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Protocol, cast
 
 import asyncpg
 from fastapi import Depends, Request
@@ -89,7 +89,6 @@ class Database:
         *,
         source: str,
         pool_size: int = 10,
-        outbox_model: Any = None,
         server_settings: dict[str, str] | None = None,
         metered: bool = True,
     ) -> None:
@@ -104,8 +103,7 @@ class Database:
             max_overflow=pool_size,
             connect_args={"server_settings": self.server_settings},
         )
-        self.info = {"retail.outbox": outbox_model, "retail.source": source, "retail.database": url}
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, info=self.info)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._driver_pool: asyncpg.Pool | None = None
         self._driver_pool_made = asyncio.Lock()
         self._driver_waiting = 0
@@ -131,38 +129,14 @@ class Database:
         """
         async with (
             self.sessionmaker() as session,
-            _settled(session.commit, session.rollback, session.info),
+            settled(session.commit, session.rollback, session.info),
         ):
             yield session
 
     @asynccontextmanager
-    async def driver_transaction(self, *, begin: bool = True) -> AsyncIterator["DriverTransaction"]:
-        """A transaction on a connection of the service's asyncpg pool, with the commit and
-        rollback rules of ``transaction``; for hot paths whose statements all go to asyncpg,
-        where building and closing an ORM session would cost more than their SQL.
-
-        With ``begin=False`` no transaction is open until ``begin(transaction)``: until then
-        every statement commits on its own. For a path whose usual work is one statement
-        (atomic by itself) and that needs a transaction only when that statement could not do
-        it: the usual case then saves the BEGIN and COMMIT round trips.
-        """
-        pool = await self._pool()
-        self._driver_waiting += 1
-        try:
-            connection = await pool.acquire()
-        finally:
-            self._driver_waiting -= 1
-        try:
-            driver = DriverTransaction(connection, dict(self.info))
-            if begin:
-                await driver.begin()
-            async with _settled(driver.commit, driver.rollback, driver.info):
-                yield driver
-        finally:
-            await pool.release(connection)
-
-    async def _pool(self) -> asyncpg.Pool:
-        """The asyncpg pool, made on first use (most services never need it)."""
+    async def pooled_connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the service's asyncpg pool, for ``retail_kernel.driver``'s
+        transactions; the pool is made on first use (most services never need it)."""
         async with self._driver_pool_made:
             if self._driver_pool is None:
                 self._driver_pool = await asyncpg.create_pool(
@@ -173,7 +147,15 @@ class Database:
                     init=_json_as_text,
                     reset=_keep_session,
                 )
-        return self._driver_pool
+        self._driver_waiting += 1
+        try:
+            connection = await self._driver_pool.acquire()
+        finally:
+            self._driver_waiting -= 1
+        try:
+            yield connection
+        finally:
+            await self._driver_pool.release(connection)
 
     async def dispose(self) -> None:
         if self._driver_pool is not None:
@@ -182,7 +164,7 @@ class Database:
 
 
 @asynccontextmanager
-async def _settled(
+async def settled(
     commit: Callable[[], Awaitable[None]],
     rollback: Callable[[], Awaitable[None]],
     info: dict[str, Any],
@@ -196,24 +178,33 @@ async def _settled(
             await rollback()
             raise
         await commit()
-        _committed(info)
+        committed(info)
         raise
     except BaseException:
         await rollback()
         raise
     await commit()
-    _committed(info)
+    committed(info)
 
 
-def after_commit(transaction: "Transaction", callback: Callable[[], None]) -> None:
-    """Call ``callback`` once the transaction (a ``Database.transaction`` or
-    ``driver_transaction``) has committed; never if it rolls back."""
+class HasInfo(Protocol):
+    """A transaction with a dictionary of its own: an ORM session (``Database.transaction``) or
+    a ``retail_kernel.driver.DriverTransaction``."""
+
+    @property
+    def info(self) -> dict[str, Any]: ...
+
+
+def after_commit(transaction: HasInfo, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the transaction has committed; never if it rolls back."""
     callbacks: list[Callable[[], None]] = transaction.info.setdefault(_AFTER_COMMIT, [])
     if callback not in callbacks:
         callbacks.append(callback)
 
 
-def _committed(info: dict[str, Any]) -> None:
+def committed(info: dict[str, Any]) -> None:
+    """Run the after-commit callbacks of a transaction that committed (for the transaction
+    types themselves)."""
     for callback in info.pop(_AFTER_COMMIT, ()):
         callback()
 
@@ -234,47 +225,6 @@ async def _json_as_text(connection: asyncpg.Connection) -> None:
         await connection.set_type_codec(
             name, encoder=str, decoder=json.loads, schema="pg_catalog", format="text"
         )
-
-
-class DriverTransaction:
-    """A connection of the service's asyncpg pool and its transaction
-    (``Database.driver_transaction``). Its ``info`` is a session's (outbox model, source,
-    after-commit callbacks), so the code that takes a ``Transaction`` (the outbox,
-    ``driver_connection``) works the same on either."""
-
-    def __init__(self, connection: asyncpg.Connection, info: dict[str, Any]) -> None:
-        self.connection = connection
-        self.info = info
-        self._transaction: Any = None  # asyncpg's Transaction, once begun
-
-    async def begin(self) -> None:
-        """Open the transaction unless it is open; what ran before it is committed."""
-        if self._transaction is None:
-            self._transaction = self.connection.transaction()
-            await self._transaction.start()
-
-    async def commit(self) -> None:
-        if self._transaction is not None:
-            await self._transaction.commit()
-
-    async def rollback(self) -> None:
-        if self._transaction is not None:
-            await self._transaction.rollback()
-        else:
-            # Every statement committed on its own: what they announced is due.
-            _committed(self.info)
-
-
-async def begin(transaction: "Transaction") -> None:
-    """Make sure ``transaction`` has a database transaction open: one from
-    ``driver_transaction(begin=False)`` gets it now (its earlier statements are committed
-    already); an ORM session is always in one."""
-    if isinstance(transaction, DriverTransaction):
-        await transaction.begin()
-
-
-# What hot-path code takes: an ORM session, or a bare transaction on the driver.
-Transaction = AsyncSession | DriverTransaction
 
 
 def request_database(request: Request) -> Database:
@@ -306,37 +256,9 @@ async def _request_database(request: Request) -> Database:
 # scope="function": the commit happens before the response is sent, so a client that saw a 2xx
 # can rely on the write, and a failed commit becomes an error response rather than a lie.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-# For an endpoint that opens its transactions itself: a hot path's ``driver_transaction`` (a
-# plain ``async with`` in the endpoint costs less per request than a generator dependency).
+# For an endpoint that opens its transactions itself (a plain ``async with`` in the endpoint
+# costs less per request than a generator dependency).
 DatabaseDep = Annotated[Database, Depends(_request_database)]
-
-
-async def driver_connection(session: Transaction) -> asyncpg.Connection:
-    """The asyncpg connection under ``session``'s transaction, with the transaction begun.
-
-    For a repository's hot-path statements (DESIGN §11): sent through asyncpg directly, they
-    skip SQLAlchemy's work per statement yet commit or roll back with the session. Parameters
-    are positional (``$1``); a ``jsonb`` parameter is passed as JSON text (SQLAlchemy's codec
-    on the connection encodes text and decodes to Python values).
-    """
-    if isinstance(session, DriverTransaction):
-        return session.connection
-    transaction = session.sync_session.get_transaction()
-    cached = session.info.get(_DRIVER)
-    if cached is not None and transaction is not None and cached[0] is transaction:
-        return cast(asyncpg.Connection, cached[1])
-    connection = await session.connection()
-    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
-    # SQLAlchemy sends BEGIN lazily, with its first statement: begin now, through its adapter,
-    # so that it knows the transaction is open and commits it.
-    if adapted._transaction is None:
-        await adapted._start_transaction()
-    driver: asyncpg.Connection = adapted.driver_connection
-    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
-    return driver
-
-
-_DRIVER = "retail.driver_connection"
 
 
 def violated_constraint(exc: Exception) -> str | None:

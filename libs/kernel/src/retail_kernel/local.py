@@ -119,7 +119,6 @@ async def local_database(
     database = Database(
         settings.database_url,
         source=f"retail/{info.name}",
-        outbox_model=info.outbox_model(),
         pool_size=1,
     )
     try:

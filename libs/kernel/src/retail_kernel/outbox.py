@@ -1,374 +1,142 @@
-"""The transactional outbox: ``add_event`` writes in the caller's transaction; the relay publishes.
+"""The transactional outbox: how a service writes an event, in the transaction of the state it
+describes (the relay, ``retail_kernel.relay``, publishes it).
 
-The relay is woken when a transaction of its own process that wrote events commits; writers
-without a relay beside them send ``NOTIFY`` (delivered only if the transaction commits), which
-it listens for; it polls as a fallback. It publishes in ``seq`` order under a transaction-scoped
-advisory lock so that several replicas never interleave or double-publish a batch: a batch is
-marked published, sent, and only then committed (a failed send rolls the mark back). It keeps
-published rows for ``outbox_retention_hours`` so ``retail events replay`` can republish them.
+Each service binds its outbox table once, ``outbox = OutboxWriter(Outbox, source=…)``, and
+writes with ``await outbox.add(transaction, data, key=…)``. A hot path that writes its event
+inside a statement of its own takes ``outbox.row(…)``, whose named parameters its statement
+inserts (see ``OutboxRow``).
+
+Either way the relay hears of it once the transaction commits: the relay running beside the
+writer in this process is woken directly (a ``NOTIFY`` takes a lock that every notifying commit
+of the cluster queues for: it halved the throughput of Inventory's reservation statements), and
+a writer with no relay beside it (the CLI, a process whose relay is off) sends ``NOTIFY``, which
+relays elsewhere listen for.
 """
 
-import asyncio
-import contextlib
 import functools
-import time
-import uuid
-import zlib
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
-import structlog
-import uuid_utils.compat as uuid_utils
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-from opentelemetry import propagate
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from retail_contracts.envelope import CloudEvent, EventData
-from retail_kernel.context import causation_id, correlation_id
-from retail_kernel.db import Database, Transaction, after_commit, asyncpg_dsn, driver_connection
-from retail_kernel.kafka import trace_headers
-from retail_kernel.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, PRODUCE_ERRORS
+from retail_kernel.db import after_commit
+from retail_kernel.driver import DriverTransaction, Transaction, driver_connection
+from retail_kernel.events import build_event
+from retail_kernel.models import OutboxMixin
 
-log = structlog.get_logger("retail.outbox")
 NOTIFY_CHANNEL = "retail_outbox"
-BACKLOG_COUNT_SECONDS = 1.0  # how often the backlog gauge is refreshed (a count per batch is waste)
-COALESCE_SECONDS = 0.005
-
-
-def new_id() -> uuid.UUID:
-    """A time-ordered UUID (v7)."""
-    return uuid_utils.uuid7()
-
-
-def build_event(
-    data: EventData,
-    *,
-    source: str,
-    subject: str | None,
-    tenant_id: str | None = None,
-    actor: str | None = None,
-) -> CloudEvent:
-    """Wrap a payload in a CloudEvents envelope carrying the current correlation and trace."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return CloudEvent(
-        id=new_id(),
-        source=source,
-        type=data.event_type,
-        subject=subject,
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        correlationid=correlation_id.get(),
-        causationid=causation_id.get(),
-        tenantid=tenant_id,
-        traceparent=carrier.get("traceparent"),
-        actor=actor,
-    )
-
-
-@functools.cache
-def _insert(table: str, first: int, *, notify: bool, condition: str | None = None) -> str:
-    """The outbox row, placeholders from ``$first``, written only when ``condition`` (an SQL
-    expression) holds if one is given; with ``notify``, also a NOTIFY that relays in other
-    processes receive if the transaction commits (PostgreSQL folds a transaction's identical
-    notifications into one)."""
-    places = ", ".join(f"${first + offset}" for offset in range(5))
-    columns = f"INSERT INTO {table} (id, topic, key, event_type, envelope)"
-    sql = (
-        f"{columns} VALUES ({places})"
-        if condition is None
-        else f"{columns} SELECT {places} WHERE {condition}"
-    )
-    return f"{sql} RETURNING pg_notify('{NOTIFY_CHANNEL}', '')" if notify else sql
-
-
-# The relays running in this process, by database and outbox table. A transaction that writes
-# events wakes the first of them once it commits, and sends no NOTIFY: a NOTIFY takes a lock
-# that every notifying commit of the cluster queues for (it halved the throughput of the
-# Inventory's reservation statements). Writers without a relay beside them (the CLI, a process
-# whose relay is off) NOTIFY.
-_local_relays: dict[tuple[str, str], list["OutboxRelay"]] = {}
 
 
 @dataclass(frozen=True)
-class OutboxWrite:
-    """An event's outbox row as a statement and its arguments.
+class OutboxRow:
+    """An event's outbox row, for a statement that inserts it itself, as a data-modifying
+    ``WITH`` query (which runs even when nothing reads it)::
 
-    A hot path writes it inside its own statement, as a data-modifying ``WITH`` query (which
-    runs, NOTIFY included, even when nothing reads it), saving the round trip ``add_event``
-    costs. Either way the relay hears of it when the transaction commits.
+        INSERT INTO outbox (id, topic, key, event_type, envelope)
+        SELECT :event_id, :event_topic, :event_key, :event_type, :event_envelope
+        WHERE …  -- when the statement decides whether to write it
+        RETURNING CASE WHEN :event_notify THEN pg_notify('retail_outbox', '') END
+
+    with ``**row.parameters()`` among its arguments.
     """
 
-    sql: str
-    args: tuple[Any, ...]
     event: CloudEvent
-    table: str
-    first: int
+    topic: str
+    key: str
     notify: bool
 
-    def only_if(self, condition: str) -> str:
-        """``sql`` for a statement that writes the event only when ``condition`` (an SQL
-        expression over the statement's other parts) holds."""
-        return _insert(self.table, self.first, notify=self.notify, condition=condition)
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event.id,
+            "event_topic": self.topic,
+            "event_key": self.key,
+            "event_type": self.event.type,
+            "event_envelope": self.event.model_dump_json(exclude_none=True),
+            "event_notify": self.notify,
+        }
 
 
-def outbox_write(
-    session: Transaction,
-    data: EventData,
-    *,
-    key: str,
-    subject: str | None = None,
-    tenant_id: str | None = None,
-    actor: str | None = None,
-    first: int = 1,
-) -> OutboxWrite:
-    """``data`` as this service's outbox row, with placeholders numbered from ``$first`` (a
-    statement that embeds it passes ``write.args`` first, then its own).
+class OutboxWriter:
+    """A service's outbox table and the source its events carry."""
 
-    ``key`` is the aggregate id: Kafka keeps one key's records in order.
-    """
-    model = session.info.get("retail.outbox")
-    if model is None:
-        raise RuntimeError("this session's Database was made without an outbox model")
-    source = str(session.info.get("retail.source", "retail"))
-    event = build_event(
-        data, source=source, subject=subject or key, tenant_id=tenant_id, actor=actor
-    )
-    table = model.__tablename__
-    relays = _local_relays.get((session.info.get("retail.database", ""), table))
-    if relays:
-        after_commit(session, relays[0].wake)
-    return OutboxWrite(
-        sql=_insert(table, first, notify=not relays),
-        args=(event.id, data.topic, key, event.type, event.model_dump_json(exclude_none=True)),
-        event=event,
-        table=table,
-        first=first,
-        notify=not relays,
-    )
-
-
-async def add_event(
-    session: Transaction,
-    data: EventData,
-    *,
-    key: str,
-    subject: str | None = None,
-    tenant_id: str | None = None,
-    actor: str | None = None,
-) -> CloudEvent:
-    """Write ``data`` to this service's outbox in the session's transaction (see
-    ``outbox_write``)."""
-    write = outbox_write(session, data, key=key, subject=subject, tenant_id=tenant_id, actor=actor)
-    return await write_event(session, write)
-
-
-async def write_event(session: Transaction, write: OutboxWrite) -> CloudEvent:
-    """Run an outbox write on its own. Every write path of every service comes here, so it goes
-    to asyncpg directly (``driver_connection``)."""
-    connection = await driver_connection(session)
-    await connection.execute(write.sql, *write.args)
-    return write.event
-
-
-# The envelope goes out as the database keeps it: the relay neither parses nor re-validates it.
-_RECORD_COLUMNS = "id, topic, key, envelope::text, envelope->>'type', envelope->>'traceparent'"
-_EVENT_TYPE = 5  # in a claimed row: seq, then the record columns
-
-
-@functools.cache
-def _claim_batch_sql(table: str) -> str:
-    """Mark the next batch published, for the holder of the relay's advisory lock, and return
-    it (``seq`` first); the caller sends it before the transaction commits, and a failed send
-    rolls the mark back."""
-    return (
-        f"UPDATE {table} SET published_at = now() WHERE id IN ("  # noqa: S608 - the model's own table name
-        f"SELECT id FROM {table} WHERE published_at IS NULL AND pg_try_advisory_xact_lock($1) "
-        f"ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING seq, {_RECORD_COLUMNS}"
-    )
-
-
-@functools.cache
-def _replay_sql(table: str) -> str:
-    return (
-        f"SELECT {_RECORD_COLUMNS}, seq FROM {table} "  # noqa: S608 - the model's own table name
-        "WHERE created_at >= $1 AND seq > $2 ORDER BY seq LIMIT $3"
-    )
-
-
-async def send_rows(producer: AIOKafkaProducer, rows: Sequence[Sequence[Any]]) -> None:
-    """Send outbox rows (``_RECORD_COLUMNS``, then anything) and wait until the broker
-    acknowledged every one (acks=all)."""
-    futures = [
-        await producer.send(
-            topic,
-            value=envelope.encode(),
-            key=key.encode(),
-            headers=[
-                ("ce_type", event_type.encode()),
-                ("ce_id", str(event_id).encode()),
-                *trace_headers(traceparent),
-            ],
-        )
-        for event_id, topic, key, envelope, event_type, traceparent, *_ in rows
-    ]
-    await asyncio.gather(*futures)
-
-
-class OutboxRelay:
-    """Publishes outbox rows to Kafka. Run one per process; any number of replicas may run.
-
-    It works on one connection of its own, the one it listens on: a batch is one short
-    transaction there (claim and mark, send, commit), taking nothing from the service's pools.
-    """
-
-    def __init__(
-        self,
-        database: Database,
-        producer: AIOKafkaProducer,
-        model: Any,
-        *,
-        batch_size: int = 200,
-        poll_seconds: float = 5.0,
-        retention: timedelta = timedelta(days=7),
-        by_event_type: bool = True,
-    ) -> None:
-        self.database = database
-        self.producer = producer
+    def __init__(self, model: type[OutboxMixin], *, source: str) -> None:
         self.model = model
-        self.batch_size = batch_size
-        self.poll_seconds = poll_seconds
-        self.retention = retention
-        self.by_event_type = by_event_type
-        self._wakeup = asyncio.Event()
-        self._lock_key = zlib.crc32(f"outbox:{database.url}".encode())
-        self._connection: asyncpg.Connection | None = None
-        self._counted_at = -BACKLOG_COUNT_SECONDS
+        self.source = source
+        self.table: str = model.__tablename__
+        # The wake-up of the relay running in this process, by the engine it publishes from.
+        self._relays: dict[AsyncEngine, Callable[[], None]] = {}
 
-    async def run(self) -> None:
-        """Publish until cancelled; survives broker and database outages by retrying."""
-        await self._connect()
-        local = _local_relays.setdefault((self.database.url, self.model.__tablename__), [])
-        local.append(self)
-        last_purge = datetime.min.replace(tzinfo=UTC)
-        backoff = 0.1
-        try:
-            while True:
-                try:
-                    while await self.publish_batch() == self.batch_size:
-                        pass
-                    backoff = 0.1
-                    if datetime.now(UTC) - last_purge > timedelta(hours=1):
-                        await self.purge()
-                        last_purge = datetime.now(UTC)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("outbox relay failed; retrying", backoff=backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
-                    await self._connect()
-                    continue
-                await self._wait()
-        finally:
-            local.remove(self)
-            await self._disconnect()
+    def relay_started(self, engine: AsyncEngine, wake: Callable[[], None]) -> None:
+        """A relay of this table runs in this process: writers wake it instead of notifying."""
+        self._relays.setdefault(engine, wake)
 
-    async def _wait(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
-            # that lands as the wait ends, and a relay that ignores cancel hangs shutdown.
-            async with asyncio.timeout(self.poll_seconds):
-                await self._wakeup.wait()
-                # Under load, commits arrive faster than batches: a moment's pause lets one
-                # batch carry the events of many transactions.
-                await asyncio.sleep(COALESCE_SECONDS)
-        self._wakeup.clear()
+    def relay_stopped(self, engine: AsyncEngine, wake: Callable[[], None]) -> None:
+        if self._relays.get(engine) == wake:
+            del self._relays[engine]
 
-    async def _connect(self) -> None:
-        if self._connection is not None and not self._connection.is_closed():
-            return
-        try:
-            self._connection = await asyncpg.connect(
-                asyncpg_dsn(self.database.url), server_settings=self.database.server_settings
-            )
-            await self._connection.add_listener(NOTIFY_CHANNEL, self._notified)
-        except (OSError, asyncpg.PostgresError):
-            log.warning("outbox relay cannot reach its database; retrying")
-            await self._disconnect()
-
-    async def _disconnect(self) -> None:
-        if self._connection is not None and not self._connection.is_closed():
-            await self._connection.close()
-        self._connection = None
-
-    def _notified(self, *_: object) -> None:
-        self._wakeup.set()
-
-    def wake(self) -> None:
-        """Publish soon: events were committed in this process."""
-        self._wakeup.set()
-
-    async def publish_batch(self) -> int:
-        """Publish up to ``batch_size`` pending rows; returns how many were published."""
-        table = self.model.__tablename__
-        connection = self._connection
-        if connection is None:
-            raise ConnectionError("the outbox relay has no database connection")
-        if time.monotonic() - self._counted_at > BACKLOG_COUNT_SECONDS:
-            pending = await connection.fetchval(
-                f"SELECT count(*) FROM {table} WHERE published_at IS NULL"  # noqa: S608
-            )
-            OUTBOX_BACKLOG.set(pending or 0)
-            self._counted_at = time.monotonic()
-        async with connection.transaction():
-            # No rows also when another replica holds the lock: it will drain the backlog.
-            claimed = await connection.fetch(
-                _claim_batch_sql(table), self._lock_key, self.batch_size
-            )
-            rows = sorted((tuple(row) for row in claimed), key=lambda row: row[0])
-            try:
-                await send_rows(self.producer, [row[1:] for row in rows])
-            except KafkaError:
-                PRODUCE_ERRORS.inc()
-                raise
-        if self.by_event_type:
-            for row in rows:
-                OUTBOX_PUBLISHED.labels(row[_EVENT_TYPE]).inc()
-        else:
-            OUTBOX_PUBLISHED.labels("").inc(len(rows))
-        return len(rows)
-
-    async def purge(self) -> int:
-        """Delete published rows older than the retention period."""
-        if self._connection is None:
-            return 0
-        status = await self._connection.execute(
-            f"DELETE FROM {self.model.__tablename__} "  # noqa: S608 - the model's own table name
-            "WHERE published_at IS NOT NULL AND created_at < $1",
-            datetime.now(UTC) - self.retention,
+    def row(
+        self,
+        transaction: Transaction,
+        data: EventData,
+        *,
+        key: str,
+        subject: str | None = None,
+        tenant_id: str | None = None,
+        actor: str | None = None,
+    ) -> OutboxRow:
+        """``data`` as an outbox row for ``transaction`` to insert. ``key`` is the aggregate
+        id: Kafka keeps one key's records in order."""
+        event = build_event(
+            data, source=self.source, subject=subject or key, tenant_id=tenant_id, actor=actor
         )
-        return int(status.rsplit(" ", 1)[-1])
+        engine = (
+            transaction.database.engine
+            if isinstance(transaction, DriverTransaction)
+            else transaction.bind
+        )
+        wake = self._relays.get(engine) if isinstance(engine, AsyncEngine) else None
+        if wake is not None:
+            after_commit(transaction, wake)
+        return OutboxRow(event=event, topic=data.topic, key=key, notify=wake is None)
+
+    async def add(
+        self,
+        transaction: Transaction,
+        data: EventData,
+        *,
+        key: str,
+        subject: str | None = None,
+        tenant_id: str | None = None,
+        actor: str | None = None,
+    ) -> CloudEvent:
+        """Write ``data`` to the outbox in ``transaction``. Every service's every event comes
+        here, so the row goes to asyncpg directly (``retail_kernel.driver``)."""
+        row = self.row(
+            transaction, data, key=key, subject=subject, tenant_id=tenant_id, actor=actor
+        )
+        connection = await driver_connection(transaction)
+        await connection.execute(_insert(self.table, notify=row.notify), *_values(row))
+        return row.event
 
 
-async def replay(
-    database: Database, producer: AIOKafkaProducer, model: Any, *, since: datetime
-) -> int:
-    """Republish every kept outbox row created at or after ``since``, in order.
+def _values(row: OutboxRow) -> tuple[Any, ...]:
+    values = row.parameters()
+    return tuple(values[name] for name in _COLUMNS.values())
 
-    Consumers dedupe by event id, so replaying what was already delivered has no second effect.
-    """
-    count = 0
-    last_seq = -1
-    while True:
-        async with database.transaction() as session:
-            connection = await driver_connection(session)
-            rows = await connection.fetch(_replay_sql(model.__tablename__), since, last_seq, 500)
-        if not rows:
-            return count
-        await send_rows(producer, rows)
-        count += len(rows)
-        last_seq = rows[-1]["seq"]
+
+_COLUMNS = {
+    "id": "event_id",
+    "topic": "event_topic",
+    "key": "event_key",
+    "event_type": "event_type",
+    "envelope": "event_envelope",
+}
+
+
+@functools.cache
+def _insert(table: str, *, notify: bool) -> str:
+    places = ", ".join(f"${number}" for number in range(1, len(_COLUMNS) + 1))
+    sql = f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({places})"  # noqa: S608 - the model's table
+    return f"{sql} RETURNING pg_notify('{NOTIFY_CHANNEL}', '')" if notify else sql

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
+from retail_kernel.outbox import OutboxWriter
 from retail_kernel.settings import BaseServiceSettings
 
 
@@ -24,7 +25,8 @@ class ServiceInfo:
     env_prefix: str
     app: str  # "module:factory" for uvicorn --factory
     migrations_dir: Path | None
-    # The module that defines the service's ``Base`` and ``Outbox`` (imported only when asked).
+    # The module that defines the service's ``Base`` and its outbox writer ``events`` (imported
+    # only when asked).
     models: str | None
     settings: Callable[..., BaseServiceSettings]
     # Tables kept when the test plugin resets a database between tests (seeded by migrations).
@@ -54,8 +56,10 @@ class ServiceInfo:
         metadata: MetaData = importlib.import_module(self._models()).Base.metadata
         return metadata
 
-    def outbox_model(self) -> Any:
-        return importlib.import_module(self._models()).Outbox
+    def outbox(self) -> OutboxWriter:
+        """How the service writes events (its models module's ``events``)."""
+        writer: OutboxWriter = importlib.import_module(self._models()).events
+        return writer
 
     def _models(self) -> str:
         if self.models is None:

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from retail_audit.config import AuditSettings
 from retail_audit.consumers import audit_consumer
 from retail_audit.events.endpoints import router as events_router
-from retail_audit.models import Inbox, Outbox
+from retail_audit.models import Inbox, events
 from retail_kernel.app import ServiceSpec, create_service_app
 
 
@@ -15,7 +15,7 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         title="Retail Audit service",
         description="Every domain event of the platform, kept once and never changed.",
         routers=[events_router],
-        outbox_model=Outbox,
+        outbox=events,
         inbox_model=Inbox,
         consumers=[audit_consumer()],
     )

@@ -17,7 +17,7 @@ from audit_factories import auth
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.inventory import StockAdjusted
 from retail_contracts.user import PasswordResetRequested, UserRegistered
-from retail_kernel.outbox import build_event
+from retail_kernel.events import build_event
 from retail_kernel.testing.kafka import resend
 from user_factories import IdentityProvider
 

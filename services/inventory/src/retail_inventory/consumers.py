@@ -18,6 +18,7 @@ from retail_contracts.inventory import (
     ReturnStock,
 )
 from retail_contracts.topics import INVENTORY_COMMANDS
+from retail_inventory.models import events
 from retail_inventory.reservations import answers, service
 from retail_inventory.reservations.exceptions import CannotCommit, ReservationNotFound
 from retail_inventory.reservations.schemas import ReserveRequest
@@ -27,7 +28,6 @@ from retail_kernel.consumer import (
     command_tenant,
     refusals_are_poison,
 )
-from retail_kernel.outbox import add_event
 
 # What a command does, for a tenant and an actor: the reservation's outcome (None: answered).
 Act = Callable[[AsyncSession, str, str, CloudEvent], Awaitable[service.Outcome | None]]
@@ -90,7 +90,7 @@ async def _commit(
         return await service.commit(session, tenant, actor, command.reservation_id)
     except (CannotCommit, ReservationNotFound) as exc:
         reason = exc.reason if isinstance(exc, CannotCommit) else "unknown"
-        await add_event(
+        await events.add(
             session,
             CommitRefused(
                 reservation_id=command.reservation_id,

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from retail_inventory.config import InventorySettings
 from retail_inventory.consumers import inventory_commands
 from retail_inventory.jobs import inventory_jobs
-from retail_inventory.models import Inbox, Outbox
+from retail_inventory.models import Inbox, events
 from retail_inventory.reservations.endpoints import router as reservations_router
 from retail_inventory.stock.endpoints import router as stock_router
 from retail_inventory.warehouses.endpoints import router as warehouses_router
@@ -18,7 +18,7 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         title="Retail Inventory service",
         description="Stock per warehouse, the movement ledger, reservations, low-stock alerts.",
         routers=[reservations_router, stock_router, warehouses_router],
-        outbox_model=Outbox,
+        outbox=events,
         inbox_model=Inbox,
         consumers=[inventory_commands(settings.reservation_ttl_seconds)],
         periodic=inventory_jobs(settings),

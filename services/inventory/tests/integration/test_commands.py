@@ -20,7 +20,7 @@ from retail_contracts.inventory import (
 )
 from retail_contracts.topics import INVENTORY_COMMANDS, INVENTORY_EVENTS, dead_letter_topic
 from retail_inventory.config import InventorySettings
-from retail_kernel.outbox import build_event
+from retail_kernel.events import build_event
 from retail_kernel.testing.kafka import consumers_joined, resend
 
 TENANT = "default"

@@ -21,15 +21,27 @@ from inventory_factories import (
 from retail_contracts.inventory import StockReleased
 from retail_contracts.topics import INVENTORY_EVENTS
 from retail_inventory.main import create_app
-from retail_inventory.models import Outbox
-from retail_kernel.db import Database, after_commit, asyncpg_dsn, begin, driver_connection
+from retail_inventory.models import events as outbox
+from retail_kernel.db import Database, after_commit, asyncpg_dsn
+from retail_kernel.driver import Statement, begin, driver_connection, driver_transaction
 from retail_kernel.errors import Conflict
-from retail_kernel.outbox import NOTIFY_CHANNEL, add_event, outbox_write
+from retail_kernel.outbox import NOTIFY_CHANNEL
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client
 from user_factories import IdentityProvider
 
 ADD_WAREHOUSE = "INSERT INTO warehouses (id, tenant_id, code, name) VALUES ($1, 'acme', $2, $2)"
+
+
+# A statement that writes an event as a part of its own, as Inventory's reservations do.
+EMBEDDED = Statement("""
+WITH event AS (
+    INSERT INTO outbox (id, topic, key, event_type, envelope)
+    VALUES (:event_id, :event_topic, :event_key, :event_type, :event_envelope)
+    RETURNING CASE WHEN :event_notify THEN pg_notify('retail_outbox', '') END
+)
+SELECT :answer::int
+""")
 
 
 class RememberedConflict(Conflict):
@@ -38,7 +50,7 @@ class RememberedConflict(Conflict):
 
 @pytest.fixture
 async def database(retail_db: ServiceDatabases) -> AsyncIterator[Database]:
-    database = Database(retail_db.url("inventory"), source="retail/inventory", outbox_model=Outbox)
+    database = Database(retail_db.url("inventory"), source="retail/inventory")
     yield database
     await database.dispose()
 
@@ -59,16 +71,36 @@ async def test_driver_statements_commit_and_roll_back_with_the_session(database:
     assert await _codes(database) == {"KEPT"}
 
 
+def test_a_statement_numbers_its_named_parameters_once_and_leaves_casts_alone() -> None:
+    statement = Statement("SELECT :a::int[], :b, :a || ':c', x::text FROM t WHERE y = :b")
+    assert statement.sql == "SELECT $1::int[], $2, $1 || ':c', x::text FROM t WHERE y = $2"
+    assert statement.names == ("a", "b")
+    assert statement.arguments({"b": 2, "a": [1]}) == [[1], 2]
+    with pytest.raises(TypeError, match=r"missing \['b'\], unknown \['z'\]"):
+        statement.arguments({"a": 1, "z": 3})
+
+
+async def test_a_named_statement_runs_in_either_kind_of_transaction(database: Database) -> None:
+    add = Statement(
+        "INSERT INTO warehouses (id, tenant_id, code, name) VALUES (:id, 'acme', :code, :code)"
+    )
+    async with database.transaction() as session:
+        await add.execute(session, id=uuid.uuid4(), code="SESSION")
+    async with driver_transaction(database) as transaction:
+        await add.execute(transaction, id=uuid.uuid4(), code="DRIVER")
+    assert await _codes(database) == {"SESSION", "DRIVER"}
+
+
 async def test_a_driver_transaction_follows_the_sessions_commit_rules(database: Database) -> None:
     with pytest.raises(RememberedConflict):
-        async with database.driver_transaction() as transaction:
+        async with driver_transaction(database) as transaction:
             await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "REMEMBERED")
             raise RememberedConflict("the failure is the state")
     with pytest.raises(Conflict):
-        async with database.driver_transaction() as transaction:
+        async with driver_transaction(database) as transaction:
             await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "FORGOTTEN")
             raise Conflict("nothing of this request is kept")
-    async with database.driver_transaction() as transaction:
+    async with driver_transaction(database) as transaction:
         await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "COMMITTED")
         assert await driver_connection(transaction) is transaction.connection
     assert await _codes(database) == {"REMEMBERED", "COMMITTED"}
@@ -76,13 +108,13 @@ async def test_a_driver_transaction_follows_the_sessions_commit_rules(database: 
 
 async def test_before_begin_each_statement_commits_on_its_own(database: Database) -> None:
     with pytest.raises(RuntimeError):
-        async with database.driver_transaction(begin=False) as transaction:
+        async with driver_transaction(database, begin=False) as transaction:
             await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "ALONE")
             await begin(transaction)
             await begin(transaction)  # once open, it stays the one transaction
             await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "TOGETHER")
             raise RuntimeError("what ran after begin is undone")
-    async with database.driver_transaction(begin=False) as transaction:
+    async with driver_transaction(database, begin=False) as transaction:
         await transaction.connection.execute(ADD_WAREHOUSE, uuid.uuid4(), "SINGLE")
     assert await _codes(database) == {"ALONE", "SINGLE"}
 
@@ -92,11 +124,11 @@ async def test_what_committed_on_its_own_is_announced_even_when_the_block_fails(
 ) -> None:
     announced: list[str] = []
     with pytest.raises(RuntimeError):
-        async with database.driver_transaction(begin=False) as transaction:
+        async with driver_transaction(database, begin=False) as transaction:
             after_commit(transaction, lambda: announced.append("statement"))
             raise RuntimeError("after a statement that committed")
     with pytest.raises(RuntimeError):
-        async with database.driver_transaction(begin=False) as transaction:
+        async with driver_transaction(database, begin=False) as transaction:
             await begin(transaction)
             after_commit(transaction, lambda: announced.append("transaction"))
             raise RuntimeError("the transaction rolls back")
@@ -112,17 +144,15 @@ async def test_an_embedded_outbox_row_is_written_and_announced_on_commit(
     ids = {"reservation_id": uuid.uuid4(), "order_id": uuid.uuid4(), "tenant_id": "acme"}
     try:
         with pytest.raises(RuntimeError):
-            async with database.driver_transaction() as transaction:
-                write = outbox_write(transaction, StockReleased(**ids), key="rolled-back")
-                embedded = f"WITH event AS ({write.sql}) SELECT 1"
-                await transaction.connection.execute(embedded, *write.args)
+            async with driver_transaction(database) as transaction:
+                row = outbox.row(transaction, StockReleased(**ids), key="rolled-back")
+                await EMBEDDED.fetchval(transaction, **row.parameters(), answer=7)
                 raise RuntimeError("rolled back")
         await asyncio.sleep(0.2)
         assert not notified.is_set()
-        async with database.driver_transaction() as transaction:
-            write = outbox_write(transaction, StockReleased(**ids), key="kept", first=2)
-            embedded = f"WITH event AS ({write.sql}) SELECT $1::int"
-            assert await transaction.connection.fetchval(embedded, 7, *write.args) == 7
+        async with driver_transaction(database) as transaction:
+            row = outbox.row(transaction, StockReleased(**ids), key="kept")
+            assert await EMBEDDED.fetchval(transaction, **row.parameters(), answer=7) == 7
         await asyncio.wait_for(notified.wait(), timeout=5)
         rows = await listener.fetch("SELECT key, event_type, envelope FROM outbox")
     finally:
@@ -163,11 +193,11 @@ async def test_the_relay_beside_a_writer_is_woken_without_a_notify(
         assert notifications == []
 
         # Without a relay in this process, the writer tells the others.
-        database = Database(retail_db.url("inventory"), source="cli", outbox_model=Outbox)
+        database = Database(retail_db.url("inventory"), source="cli")
         try:
             async with database.transaction() as session:
                 ids = {"reservation_id": uuid.uuid4(), "order_id": uuid.uuid4(), "tenant_id": "t"}
-                await add_event(session, StockReleased(**ids), key="from-the-cli")
+                await outbox.add(session, StockReleased(**ids), key="from-the-cli")
         finally:
             await database.dispose()
         for _ in range(50):

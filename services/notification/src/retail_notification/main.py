@@ -17,7 +17,7 @@ from retail_notification.dead_letters.endpoints import router as dead_letters_ro
 from retail_notification.jobs import notification_jobs
 from retail_notification.messages.endpoints import router as messages_router
 from retail_notification.messages.service import Messaging, Runtime
-from retail_notification.models import Inbox, Outbox
+from retail_notification.models import Inbox, events
 from retail_notification.preferences.endpoints import router as preferences_router
 from retail_notification.rules.endpoints import router as rules_router
 from retail_notification.templates.endpoints import router as templates_router
@@ -58,7 +58,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             dead_letters_router,
             messages_router,  # last: its /{notification_id} must not shadow the others
         ],
-        outbox_model=Outbox,
+        outbox=events,
         inbox_model=Inbox,
         consumers=[notification_events(runtime), dead_letter_collector()],
         extra_lifespan=resources,

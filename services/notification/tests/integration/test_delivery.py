@@ -22,7 +22,7 @@ from notification_fixtures import Fakes, Person, person
 from provider_fakes import INVALID_NUMBER, SENDGRID_KEY
 from retail_contracts.inventory import StockLow
 from retail_contracts.user import PasswordResetRequested
-from retail_kernel.outbox import build_event
+from retail_kernel.events import build_event
 from retail_notification.config import NotificationSettings
 from retail_notification.main import create_app
 from retail_notification.messages import service

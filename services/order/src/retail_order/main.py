@@ -12,7 +12,7 @@ from retail_order.config import OrderSettings
 from retail_order.consumers import order_read_model, saga_replies
 from retail_order.deps import policy_from
 from retail_order.jobs import order_jobs
-from retail_order.models import Inbox, Outbox
+from retail_order.models import Inbox, events
 from retail_order.orders.catalog import ProductCatalog
 from retail_order.orders.endpoints import router as orders_router
 
@@ -45,7 +45,7 @@ def create_app(settings: OrderSettings | None = None) -> FastAPI:
         title="Retail Order service",
         description="Orders and their saga: reserve stock, authorize payment, confirm.",
         routers=[orders_router],
-        outbox_model=Outbox,
+        outbox=events,
         inbox_model=Inbox,
         consumers=[saga_replies(policy), order_read_model()],
         extra_lifespan=resources,

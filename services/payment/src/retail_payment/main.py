@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from retail_kernel.app import ServiceSpec, create_service_app
 from retail_payment.config import PaymentSettings
 from retail_payment.consumers import payment_commands
-from retail_payment.models import Inbox, Outbox
+from retail_payment.models import Inbox, events
 from retail_payment.payments.endpoints import router as payments_router
 from retail_payment.providers.fake import Deliver, FakeProvider
 from retail_payment.providers.paypal import PayPalProvider
@@ -42,7 +42,7 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         title="Retail Payment service",
         description="Payments for orders: authorize, capture, void, refund; provider webhooks.",
         routers=[payments_router, webhooks_router],
-        outbox_model=Outbox,
+        outbox=events,
         inbox_model=Inbox,
         consumers=[payment_commands(providers, settings.default_provider)],
         extra_lifespan=resources,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from payment_factories import authorize, capture, make_payment_settings
 from retail_cli.main import app as cli
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_payment.main import create_app

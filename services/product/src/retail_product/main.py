@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from retail_kernel.app import ServiceSpec, create_service_app
 from retail_product.categories.endpoints import router as categories_router
 from retail_product.config import ProductSettings
-from retail_product.models import Inbox, Outbox
+from retail_product.models import Inbox, events
 from retail_product.pictures.endpoints import router as pictures_router
 from retail_product.pictures.storage import make_store
 from retail_product.products.endpoints import router as products_router
@@ -29,7 +29,7 @@ def create_app(settings: ProductSettings | None = None) -> FastAPI:
         title="Retail Product service",
         description="Catalog: products, category tree, pictures, search.",
         routers=[products_router, categories_router, pictures_router],
-        outbox_model=Outbox,
+        outbox=events,
         inbox_model=Inbox,
         extra_lifespan=resources,
         body_limits={

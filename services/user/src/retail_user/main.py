@@ -11,7 +11,7 @@ from retail_kernel.db import Database
 from retail_kernel.ratelimit import RateLimiter
 from retail_user.accounts.endpoints import router as accounts_router
 from retail_user.config import UserSettings
-from retail_user.models import Inbox, Outbox
+from retail_user.models import Inbox, events
 from retail_user.passwords import PasswordHasher
 from retail_user.tokens import service as tokens
 from retail_user.tokens.endpoints import jwks_router
@@ -47,7 +47,7 @@ def create_app(settings: UserSettings | None = None) -> FastAPI:
         title="Retail User service",
         description="Accounts, login, tokens, JWKS and roles.",
         routers=[accounts_router, tokens_router, jwks_router],
-        outbox_model=Outbox,
+        outbox=events,
         inbox_model=Inbox,
         key_source=DatabaseKeySource,
         extra_lifespan=resources,

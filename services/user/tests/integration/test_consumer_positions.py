@@ -20,8 +20,8 @@ from retail_contracts.user import UserRegistered
 from retail_kernel import embedded
 from retail_kernel.consumer import ConsumerRunner, ConsumerSpec
 from retail_kernel.db import Database
+from retail_kernel.events import build_event
 from retail_kernel.kafka import ensure_topics
-from retail_kernel.outbox import build_event
 from retail_kernel.testing.plugin import RetailInfra
 from retail_user.config import UserSettings
 from retail_user.models import Inbox

@@ -18,12 +18,14 @@ from retail_contracts.envelope import CloudEvent
 from retail_contracts.user import UserRegistered, UserUnlocked
 from retail_kernel.consumer import ConsumerRunner, ConsumerSpec, PoisonMessage
 from retail_kernel.db import Database
+from retail_kernel.events import build_event
 from retail_kernel.kafka import ensure_topics
-from retail_kernel.outbox import OutboxRelay, add_event, build_event, replay
+from retail_kernel.relay import OutboxRelay, replay
 from retail_kernel.testing.plugin import RetailInfra
 from retail_kernel.tracing import configure_tracing
 from retail_user.config import UserSettings
 from retail_user.models import Inbox, Outbox
+from retail_user.models import events as outbox
 
 TOPIC = "retail.user.events"
 
@@ -52,14 +54,14 @@ class TestOutbox:
         probe = await kafka_probe(TOPIC)
         kept, dropped = f"kept-{uuid.uuid4()}", f"dropped-{uuid.uuid4()}"
         async with database.transaction() as session:
-            committed = await add_event(session, _registered("kept"), key=kept)
+            committed = await outbox.add(session, _registered("kept"), key=kept)
         with pytest.raises(RuntimeError):
             async with database.transaction() as session:
-                await add_event(session, _registered("rolled-back"), key=dropped)
+                await outbox.add(session, _registered("rolled-back"), key=dropped)
                 raise RuntimeError("the request failed")
 
         # The relay was not running at commit time; it starts now and catches up.
-        relay = OutboxRelay(database, kafka_producer, Outbox, poll_seconds=0.1)
+        relay = OutboxRelay(database, kafka_producer, outbox, poll_seconds=0.1)
         task = asyncio.create_task(relay.run())
         events = await probe.events(count=1, timeout=10, subjects={kept, dropped})
         # time enough for a wrongly published second event to show
@@ -81,11 +83,11 @@ class TestOutbox:
     ) -> None:
         probe = await kafka_probe(TOPIC)
         event_key = uuid.uuid4()
-        relay = OutboxRelay(database, kafka_producer, Outbox, poll_seconds=30)
+        relay = OutboxRelay(database, kafka_producer, outbox, poll_seconds=30)
         task = asyncio.create_task(relay.run())
         await asyncio.sleep(0.3)  # the relay has drained and is waiting
         async with database.transaction() as session:
-            event = await add_event(session, _registered("prompt"), key=f"prompt-{event_key}")
+            event = await outbox.add(session, _registered("prompt"), key=f"prompt-{event_key}")
         # far below the 30 s poll
         events = await probe.events(count=1, timeout=5, subjects={f"prompt-{event_key}"})
         task.cancel()
@@ -99,9 +101,9 @@ class TestOutbox:
         same = f"same-{uuid.uuid4()}"
         async with database.transaction() as session:
             written = [
-                (await add_event(session, _registered(f"u{n}"), key=same)).id for n in range(50)
+                (await outbox.add(session, _registered(f"u{n}"), key=same)).id for n in range(50)
             ]
-        relays = [OutboxRelay(database, kafka_producer, Outbox, batch_size=7) for _ in range(2)]
+        relays = [OutboxRelay(database, kafka_producer, outbox, batch_size=7) for _ in range(2)]
         tasks = [asyncio.create_task(relay.run()) for relay in relays]
         events = await probe.events(count=50, timeout=10, subjects={same})
         events += await probe.events(timeout=0.5, subjects={same})
@@ -116,7 +118,7 @@ class TestOutbox:
         """Shutdown must never hang: cancel relays at arbitrary points while they poll fast."""
         chooser = random.Random(11)
         for _ in range(30):
-            relay = OutboxRelay(database, kafka_producer, Outbox, poll_seconds=0.001)
+            relay = OutboxRelay(database, kafka_producer, outbox, poll_seconds=0.001)
             task = asyncio.create_task(relay.run())
             await asyncio.sleep(chooser.uniform(0, 0.03))
             task.cancel()
@@ -129,16 +131,16 @@ class TestOutbox:
     ) -> None:
         async with database.transaction() as session:
             aggregate = f"replayed-{uuid.uuid4()}"
-            old = await add_event(session, _registered("old"), key=aggregate)
+            old = await outbox.add(session, _registered("old"), key=aggregate)
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == old.id)
                 .values(created_at=datetime.now(UTC) - timedelta(days=2))
             )
-            recent = await add_event(session, _registered("recent"), key=aggregate)
+            recent = await outbox.add(session, _registered("recent"), key=aggregate)
         probe = await kafka_probe(TOPIC)
         count = await replay(
-            database, kafka_producer, Outbox, since=datetime.now(UTC) - timedelta(hours=1)
+            database, kafka_producer, outbox, since=datetime.now(UTC) - timedelta(hours=1)
         )
         events = await probe.events(count=1, timeout=5, subjects={aggregate})
         assert count == 1
@@ -180,7 +182,7 @@ class TestConsumer:
     async def _effect(session: AsyncSession, event: CloudEvent) -> None:
         """The handler's effect: one outbox row, written in the handler's transaction."""
         data = event.payload(UserRegistered)
-        await add_event(session, UserUnlocked(user_id=data.user_id), key=str(data.user_id))
+        await outbox.add(session, UserUnlocked(user_id=data.user_id), key=str(data.user_id))
 
     async def test_a_record_delivered_twice_has_one_effect(
         self,
@@ -342,8 +344,8 @@ class TestTracePropagation:
         probe = await kafka_probe(TOPIC)
         with trace.use_span(NonRecordingSpan(caller)):
             async with database.transaction() as session:
-                event = await add_event(session, _registered("traced"), key="t")
-        relay = OutboxRelay(database, kafka_producer, Outbox, poll_seconds=0.1)
+                event = await outbox.add(session, _registered("traced"), key="t")
+        relay = OutboxRelay(database, kafka_producer, outbox, poll_seconds=0.1)
         relay_task = asyncio.create_task(relay.run())
         [record] = await probe.collect(count=1)
         relay_task.cancel()

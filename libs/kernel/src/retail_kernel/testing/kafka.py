@@ -9,7 +9,7 @@ from typing import Any, TypeAlias
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from retail_contracts.envelope import CloudEvent, EventData
-from retail_kernel.outbox import build_event
+from retail_kernel.events import build_event
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 

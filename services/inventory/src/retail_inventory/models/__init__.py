@@ -1,6 +1,6 @@
 """The Inventory service's tables."""
 
-from retail_inventory.models.base import Base, Inbox, Outbox
+from retail_inventory.models.base import Base, Inbox, Outbox, events
 from retail_inventory.models.reservations import Reservation, ReservationLine
 from retail_inventory.models.stock import Movement, StockLevel, Threshold, Warehouse
 
@@ -14,4 +14,5 @@ __all__ = [
     "StockLevel",
     "Threshold",
     "Warehouse",
+    "events",
 ]

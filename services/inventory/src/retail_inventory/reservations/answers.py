@@ -14,11 +14,12 @@ from retail_contracts.inventory import (
     StockReserved,
     StockReturned,
 )
+from retail_inventory.models import events
 from retail_inventory.reservations import domain
 from retail_inventory.reservations.repository import LineRow, ReservationRow
 from retail_inventory.reservations.schemas import ReservationRead
-from retail_kernel.db import Transaction
-from retail_kernel.outbox import OutboxWrite, outbox_write, write_event
+from retail_kernel.driver import Transaction
+from retail_kernel.outbox import OutboxRow
 
 
 def picked_lines(picks: Sequence[domain.Pick]) -> list[HeldLine]:
@@ -70,9 +71,10 @@ def answer_event(tenant_id: str, answer: ReservationRead) -> EventData:
             return StockReleased(**ids)
 
 
-def answer_write(session: Transaction, tenant_id: str, answer: ReservationRead) -> OutboxWrite:
-    """The answer's event as an outbox write: keyed by the order, about the reservation."""
-    return outbox_write(
+def answer_row(session: Transaction, tenant_id: str, answer: ReservationRead) -> OutboxRow:
+    """The answer's event as an outbox row, for a statement to write: keyed by the order, about
+    the reservation."""
+    return events.row(
         session,
         answer_event(tenant_id, answer),
         key=str(answer.order_id),
@@ -82,5 +84,12 @@ def answer_write(session: Transaction, tenant_id: str, answer: ReservationRead) 
 
 
 async def publish_answer(session: Transaction, tenant_id: str, answer: ReservationRead) -> None:
-    """Write the answer's event on its own (statements that can embed it use ``answer_write``)."""
-    await write_event(session, answer_write(session, tenant_id, answer))
+    """Write the answer's event on its own (statements that write it themselves take
+    ``answer_row``)."""
+    await events.add(
+        session,
+        answer_event(tenant_id, answer),
+        key=str(answer.order_id),
+        subject=str(answer.reservation_id),
+        tenant_id=tenant_id,
+    )

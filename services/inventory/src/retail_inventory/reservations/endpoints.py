@@ -7,6 +7,7 @@ from retail_inventory.reservations import service
 from retail_inventory.reservations.exceptions import InsufficientStock
 from retail_inventory.reservations.schemas import ReservationRead, ReservationRef, ReserveRequest
 from retail_kernel.db import SessionDep, request_database
+from retail_kernel.driver import driver_transaction
 from retail_kernel.openapi import problem_responses
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["reservations"])
@@ -25,7 +26,7 @@ async def reserve(
     ttl = settings_of(request).reservation_ttl_seconds
     # Usually one statement does it all (atomic by itself); the service opens a transaction
     # when it needs several.
-    async with request_database(request).driver_transaction(begin=False) as transaction:
+    async with driver_transaction(request_database(request), begin=False) as transaction:
         outcome = await service.reserve(transaction, caller.tenant_id, caller.subject, body, ttl)
     answer = outcome.reservation
     if answer.status == "FAILED":
@@ -37,7 +38,7 @@ async def reserve(
 @router.post("/release", responses=problem_responses(403, 404, 409))
 async def release(body: ReservationRef, caller: Service, request: Request) -> ReservationRead:
     """Give a reservation's stock back; repeating it changes nothing (service)."""
-    async with request_database(request).driver_transaction(begin=False) as transaction:
+    async with driver_transaction(request_database(request), begin=False) as transaction:
         outcome = await service.release(transaction, caller.tenant_id, body.reservation_id)
     return outcome.reservation
 

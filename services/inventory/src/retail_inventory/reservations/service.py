@@ -16,7 +16,7 @@ from retail_contracts.inventory import CommitRefusal
 from retail_inventory.reservations import domain
 from retail_inventory.reservations.answers import (
     answer_of,
-    answer_write,
+    answer_row,
     held_lines,
     picked_lines,
     publish_answer,
@@ -35,9 +35,14 @@ from retail_inventory.reservations.repository import (
 )
 from retail_inventory.reservations.schemas import ReservationRead, ReserveRequest
 from retail_inventory.stock.domain import Reason
-from retail_inventory.stock.repository import StockChange, StockRepository, StockRow, StockRows
+from retail_inventory.stock.repository import (
+    MovementRow,
+    StockChange,
+    StockRepository,
+    StockRow,
+)
 from retail_inventory.stock.service import announce_crossings, evaluate_thresholds
-from retail_kernel.db import Transaction, begin
+from retail_kernel.driver import Transaction, begin
 
 REFUSALS: dict[str, CommitRefusal] = {
     "EXPIRED": "expired",
@@ -94,7 +99,7 @@ async def _reserve_under_locks(
         return await _repeated(session, tenant_id, request, requested)
     rows = _available(locked)
     short = domain.shortages(wanted, rows)
-    stock = StockRows(session)
+    stock = StockRepository(session)
     if short and await stock.lapse_expired(tenant_id, skus):
         rows = _available(await stock.lock_skus(tenant_id, skus))
         short = domain.shortages(wanted, rows)
@@ -110,7 +115,7 @@ async def _reserve_under_locks(
     thresholds = await reservations.hold(
         reservation,
         [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks],
-        answer_write(session, tenant_id, answer),
+        answer_row(session, tenant_id, answer),
     )
     await announce_crossings(session, tenant_id, thresholds)
     return Outcome(answer, changed=True)
@@ -129,7 +134,7 @@ async def _reserve_at_once(
     must decide: too little free stock as read (expired holds may free some; a failure is
     recorded there), stock taken meanwhile, or a threshold the hold would cross."""
     wanted = {line["sku"]: line["qty"] for line in requested}
-    now, read = await StockRows(session).read(tenant_id, list(wanted))
+    now, read = await StockRepository(session).read(tenant_id, list(wanted))
     rows = _available(read)
     if domain.shortages(wanted, rows):
         return None
@@ -149,7 +154,7 @@ async def _reserve_at_once(
         reservation,
         actor,
         [(pick.sku, pick.warehouse_id, pick.qty) for pick in picks],
-        answer_write(session, tenant_id, answer),
+        answer_row(session, tenant_id, answer),
     )
     if not done:
         return None
@@ -234,7 +239,7 @@ async def _release_at_once(
         return None
     answer = answer_of(replace(reservation, status="RELEASED"), held_lines(lines))
     skus = sorted({line.sku for line in lines})
-    write = answer_write(session, tenant_id, answer)
+    write = answer_row(session, tenant_id, answer)
     if not await reservations.try_let_go(reservation, skus, write):
         return None
     return Outcome(answer, changed=True)
@@ -312,7 +317,7 @@ async def _on_hand_with_ledger(
     """Change ``on_hand`` by each ``(sku, warehouse_id, delta)`` (``out_of_hold``: ``reserved``
     too, for held units that ship) and write one ledger row each, referencing the order."""
     tenant_id = reservation.tenant_id
-    after = await StockRows(session).apply(
+    after = await StockRepository(session).apply(
         tenant_id,
         [
             StockChange(sku, warehouse, on_hand=delta, reserved=delta if out_of_hold else 0)
@@ -320,19 +325,19 @@ async def _on_hand_with_ledger(
         ],
     )
     await StockRepository(session).record(
+        tenant_id,
         [
-            {
-                "tenant_id": tenant_id,
-                "sku": sku,
-                "warehouse_id": warehouse,
-                "delta": delta,
-                "reason": reason,
-                "on_hand_after": after[(sku, warehouse)],
-                "actor": actor,
-                "reference": str(reservation.order_id),
-            }
+            MovementRow(
+                sku=sku,
+                warehouse_id=warehouse,
+                delta=delta,
+                reason=reason,
+                on_hand_after=after[(sku, warehouse)],
+                actor=actor,
+                reference=str(reservation.order_id),
+            )
             for sku, warehouse, delta in deltas
-        ]
+        ],
     )
 
 
@@ -362,7 +367,7 @@ async def _let_go(
     reservation to the answer's status, announcing it. The caller holds the stock rows."""
     tenant = reservation.tenant_id
     thresholds = await ReservationRepository(session).let_go(
-        reservation, answer.status, answer_write(session, tenant, answer)
+        reservation, answer.status, answer_row(session, tenant, answer)
     )
     await announce_crossings(session, tenant, thresholds)
 

@@ -1,28 +1,22 @@
-"""Every query over stock levels, the ledger and thresholds.
+"""Every statement over stock rows, the ledger and thresholds (the SQL: ``statements``).
 
-Locking order, kept by every write path so that concurrent transactions never deadlock: a
-reservation id's advisory lock (taken by whatever inserts that reservation) or the reservation
-row first, then stock rows ordered by ``(sku, warehouse_id)``, then the held reservation lines
-of those stock rows, then threshold rows ordered by id. Statements that take several of these
-locks take each kind whole before the next (a later part reads the earlier one to its end).
+``StockRepository`` changes stock; it runs on an ORM session's transaction or a bare driver
+transaction alike (reservations share its statements). ``StockReader`` is the staff screens'
+reads, composed per request from their filters.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-import asyncpg
-from sqlalchemy import Row, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
+from retail_inventory import statements as sql
 from retail_inventory.models import Movement, ReservationLine, StockLevel, Threshold, Warehouse
-from retail_kernel.db import Transaction, driver_connection
-from retail_kernel.repository import RepositoryBase
+from retail_kernel.driver import Transaction
 
 
 @dataclass(frozen=True)
@@ -54,123 +48,66 @@ class ThresholdState:
     low: bool
 
 
-_APPLY_CHANGES = """
-UPDATE stock_levels AS s
-SET on_hand = s.on_hand + c.on_hand, reserved = s.reserved + c.reserved, updated_at = now()
-FROM unnest($2::text[], $3::uuid[], $4::int[], $5::int[])
-     AS c(sku, warehouse_id, on_hand, reserved)
-WHERE s.tenant_id = $1 AND s.sku = ANY($2::text[])
-  AND s.sku = c.sku AND s.warehouse_id = c.warehouse_id
-RETURNING s.sku, s.warehouse_id, s.on_hand
-"""
-# The units of expired holds on these skus stop counting: their lines lapse under the stock
-# row locks the caller holds, before the sweeper gets to their reservations.
-_LAPSE_EXPIRED = """
-UPDATE reservation_lines SET state = 'lapsed'
-WHERE tenant_id = $1 AND sku = ANY($2::text[]) AND state = 'held'
-  AND expires_at <= clock_timestamp()
-RETURNING sku, warehouse_id, qty
-"""
-# Every warehouse's row of some skus, locked in the global order; ``tenant`` and ``skus`` are SQL
-# expressions (a reservation's claim ends with this query).
-LOCK_SKUS = """
-SELECT s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
-FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
-WHERE s.tenant_id = {tenant} AND s.sku = ANY({skus})
-ORDER BY s.sku, s.warehouse_id
-FOR UPDATE OF s
-"""
-_LOCK_SKUS = LOCK_SKUS.format(tenant="$1", skus="$2::text[]")
-# The same rows as committed now, unlocked, with the database's clock (one row of NULLs when the
-# skus have no stock): a reservation allocates on them, then holds in one statement that checks
-# its picks still fit.
-_READ_SKUS = """
-SELECT now.at, s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
-FROM (SELECT clock_timestamp() AS at) AS now
-LEFT JOIN (stock_levels s JOIN warehouses w ON w.id = s.warehouse_id)
-    ON s.tenant_id = $1 AND s.sku = ANY($2::text[])
-ORDER BY s.sku, s.warehouse_id
-"""
-# The thresholds of some skus, locked in id order; ``tenant`` and ``skus`` are SQL expressions
-# (the reservation statements end with this query, after their writes).
-THRESHOLDS_OF_SKUS = """
-SELECT t.id, t.sku, t.warehouse_id, w.code, t.threshold, t.low
-FROM thresholds t LEFT JOIN warehouses w ON w.id = t.warehouse_id
-WHERE t.tenant_id = {tenant} AND t.sku = ANY({skus})
-ORDER BY t.id
-FOR UPDATE OF t
-"""
-_LOCK_THRESHOLDS = THRESHOLDS_OF_SKUS.format(tenant="$1", skus="$2::text[]")
-# For a statement that changes stock only when no threshold of the skus changes side by it
-# (deciding and announcing a crossing is the locked path's work, ``domain.crossing``): the
-# thresholds, locked after the stock rows (``after`` is read whole first), and those the change
-# moves across their line. ``after`` is the statement's CTE of (sku, warehouse_id, available)
-# over every stock row of the skus, as the change leaves them.
-CROSSINGS = """
-thresholds AS MATERIALIZED (
-    SELECT t.sku, t.warehouse_id, t.threshold, t.low FROM thresholds t
-    WHERE t.tenant_id = {tenant} AND t.sku = ANY({skus}) AND (SELECT count(*) FROM after) >= 0
-    ORDER BY t.id
-    FOR UPDATE OF t
-), crossings AS MATERIALIZED (
-    SELECT FROM thresholds t
-    WHERE ((
-        SELECT coalesce(sum(a.available), 0) FROM after a
-        WHERE a.sku = t.sku AND (t.warehouse_id IS NULL OR a.warehouse_id = t.warehouse_id)
-    ) < t.threshold) <> t.low
-)"""
-# ``on_hand - reserved`` of each row of the skus: a fresh statement, so in READ COMMITTED it sees
-# what others committed while we waited for the threshold locks.
-_AVAILABLE_BY_ROW = """
-SELECT sku, warehouse_id, on_hand - reserved FROM stock_levels
-WHERE tenant_id = $1 AND sku = ANY($2::text[])
-"""
-_SET_LOW = "UPDATE thresholds SET low = $2 WHERE id = $1"
+@dataclass(frozen=True)
+class MovementRow:
+    """A ledger row to write."""
+
+    sku: str
+    warehouse_id: UUID
+    delta: int
+    reason: str
+    on_hand_after: int
+    actor: str
+    reference: str | None = None
+    note: str | None = None
+    idempotency_key: str | None = None
 
 
-class StockRows:
-    """The statements on stock rows and thresholds that reservations and adjustments share.
+@dataclass(frozen=True)
+class KeyedMovement:
+    """What the ledger row written under an idempotency key did."""
 
-    Reserve and release run them on every call, so they go to asyncpg directly (DESIGN §11), in
-    an ORM session's transaction or a bare one alike.
-    """
+    sku: str
+    warehouse_id: UUID
+    delta: int
+    reason: str
+
+
+class StockRepository:
+    """Stock rows, the ledger and thresholds: reads under locks, and every change."""
 
     def __init__(self, transaction: Transaction) -> None:
         self.transaction = transaction
 
-    async def _db(self) -> asyncpg.Connection:
-        return await driver_connection(self.transaction)
-
     async def read(self, tenant_id: str, skus: Sequence[str]) -> tuple[datetime, list[StockRow]]:
         """The database's clock and every warehouse's row of these skus, unlocked."""
-        rows = await (await self._db()).fetch(_READ_SKUS, tenant_id, skus)
+        rows = await sql.READ_STOCK.fetch(self.transaction, tenant=tenant_id, skus=list(skus))
         return rows[0][0], [StockRow(*row[1:]) for row in rows if row[1] is not None]
 
     async def lock_skus(self, tenant_id: str, skus: Sequence[str]) -> list[StockRow]:
         """Every warehouse's row of these skus, locked in the global order."""
-        rows = await (await self._db()).fetch(_LOCK_SKUS, tenant_id, skus)
+        rows = await sql.LOCK_STOCK.fetch(self.transaction, tenant=tenant_id, skus=list(skus))
         return [StockRow(*row.values()) for row in rows]
 
     async def apply(
         self, tenant_id: str, changes: Sequence[StockChange]
     ) -> dict[tuple[str, UUID], int]:
         """Add every change to rows the caller has locked; returns each row's new ``on_hand``."""
-        rows = await (await self._db()).fetch(
-            _APPLY_CHANGES,
-            tenant_id,
-            [change.sku for change in changes],
-            [change.warehouse_id for change in changes],
-            [change.on_hand for change in changes],
-            [change.reserved for change in changes],
+        rows = await sql.APPLY_CHANGES.fetch(
+            self.transaction,
+            tenant=tenant_id,
+            skus=[change.sku for change in changes],
+            warehouses=[change.warehouse_id for change in changes],
+            on_hand=[change.on_hand for change in changes],
+            reserved=[change.reserved for change in changes],
         )
         return {(sku, warehouse): on_hand for sku, warehouse, on_hand in rows}
 
     async def lapse_expired(self, tenant_id: str, skus: Sequence[str]) -> list[StockChange]:
         """Let go of expired holds on these (locked) skus; returns the release per row."""
         freed: dict[tuple[str, UUID], int] = {}
-        for sku, warehouse_id, qty in await (await self._db()).fetch(
-            _LAPSE_EXPIRED, tenant_id, skus
-        ):
+        lapsed = await sql.LAPSE_EXPIRED.fetch(self.transaction, tenant=tenant_id, skus=list(skus))
+        for sku, warehouse_id, qty in lapsed:
             freed[(sku, warehouse_id)] = freed.get((sku, warehouse_id), 0) + qty
         changes = [
             StockChange(sku, warehouse_id, reserved=-qty)
@@ -181,97 +118,71 @@ class StockRows:
         return changes
 
     async def lock_thresholds(self, tenant_id: str, skus: Sequence[str]) -> list[ThresholdState]:
-        rows = await (await self._db()).fetch(_LOCK_THRESHOLDS, tenant_id, skus)
+        rows = await sql.LOCK_THRESHOLDS.fetch(self.transaction, tenant=tenant_id, skus=list(skus))
         return [ThresholdState(*row.values()) for row in rows]
 
     async def available_by_row(
         self, tenant_id: str, skus: Sequence[str]
     ) -> dict[tuple[str, UUID], int]:
         """``on_hand - reserved`` of each row of these skus, as committed now."""
-        rows = await (await self._db()).fetch(_AVAILABLE_BY_ROW, tenant_id, skus)
+        rows = await sql.AVAILABLE_BY_ROW.fetch(self.transaction, tenant=tenant_id, skus=list(skus))
         return {(sku, warehouse): available for sku, warehouse, available in rows}
 
     async def set_low(self, threshold_id: int, *, low: bool) -> None:
-        await (await self._db()).execute(_SET_LOW, threshold_id, low)
+        await sql.SET_LOW.execute(self.transaction, id=threshold_id, low=low)
 
-
-class StockRepository(RepositoryBase[StockLevel]):
-    """Adjustments' statements, through the ORM session."""
-
-    model = StockLevel
+    async def upsert_threshold(
+        self, tenant_id: str, sku: str, warehouse_id: UUID | None, threshold: int
+    ) -> None:
+        await sql.UPSERT_THRESHOLD.execute(
+            self.transaction,
+            tenant=tenant_id,
+            sku=sku,
+            warehouse=warehouse_id,
+            threshold=threshold,
+        )
 
     async def add_to_row(
         self, tenant_id: str, sku: str, warehouse_id: UUID, delta: int
     ) -> tuple[int, int] | None:
         """Add ``delta`` to ``on_hand`` (a stock-in creates the row); the CHECKs refuse going
         below what is held. None: a stock-out where the sku has no stock at all."""
-        returning = (StockLevel.on_hand, StockLevel.reserved)
-        statement: ReturningUpdate[int, int] | ReturningInsert[int, int]
-        if delta < 0:
-            statement = (
-                update(StockLevel)
-                .where(
-                    StockLevel.tenant_id == tenant_id,
-                    StockLevel.sku == sku,
-                    StockLevel.warehouse_id == warehouse_id,
-                )
-                .values(on_hand=StockLevel.on_hand + delta, updated_at=func.now())
-                .returning(*returning)
-            )
-        else:
-            statement = (
-                insert(StockLevel)
-                .values(
-                    tenant_id=tenant_id,
-                    sku=sku,
-                    warehouse_id=warehouse_id,
-                    on_hand=delta,
-                    reserved=0,
-                )
-                .on_conflict_do_update(
-                    index_elements=[StockLevel.tenant_id, StockLevel.sku, StockLevel.warehouse_id],
-                    set_={"on_hand": StockLevel.on_hand + delta, "updated_at": func.now()},
-                )
-                .returning(*returning)
-            )
-        row = (await self.session.execute(statement)).one_or_none()
-        return None if row is None else (row.on_hand, row.reserved)
+        statement = sql.TAKE_OUT if delta < 0 else sql.PUT_IN
+        row = await statement.fetchrow(
+            self.transaction, tenant=tenant_id, sku=sku, warehouse=warehouse_id, delta=delta
+        )
+        return None if row is None else (row["on_hand"], row["reserved"])
 
-    async def row(self, tenant_id: str, sku: str, warehouse_id: UUID) -> StockLevel | None:
-        return await self.session.get(StockLevel, (tenant_id, sku, warehouse_id))
+    async def row(self, tenant_id: str, sku: str, warehouse_id: UUID) -> tuple[int, int] | None:
+        """``(on_hand, reserved)`` of one stock row."""
+        row = await sql.STOCK_ROW.fetchrow(
+            self.transaction, tenant=tenant_id, sku=sku, warehouse=warehouse_id
+        )
+        return None if row is None else (row["on_hand"], row["reserved"])
 
-    async def record(self, movements: Sequence[dict[str, Any]]) -> None:
+    async def record(self, tenant_id: str, movements: Sequence[MovementRow]) -> None:
         """Append ledger rows."""
-        await self.session.execute(insert(Movement), list(movements))
+        await sql.RECORD_MOVEMENTS.execute(
+            self.transaction,
+            tenant=tenant_id,
+            skus=[movement.sku for movement in movements],
+            warehouses=[movement.warehouse_id for movement in movements],
+            deltas=[movement.delta for movement in movements],
+            reasons=[movement.reason for movement in movements],
+            on_hand_after=[movement.on_hand_after for movement in movements],
+            actors=[movement.actor for movement in movements],
+            references=[movement.reference for movement in movements],
+            notes=[movement.note for movement in movements],
+            keys=[movement.idempotency_key for movement in movements],
+        )
 
     async def lock_key(self, tenant_id: str, key: str) -> None:
         """A transaction-scoped advisory lock on an idempotency key."""
-        await self.session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtextextended(f"{tenant_id}/{key}", 0)))
-        )
+        await sql.LOCK_KEY.execute(self.transaction, lock=f"{tenant_id}/{key}")
 
-    async def movement_by_key(self, tenant_id: str, key: str) -> Movement | None:
-        return await self.session.scalar(
-            select(Movement).where(Movement.tenant_id == tenant_id, Movement.idempotency_key == key)
-        )
-
-    async def upsert_threshold(
-        self, tenant_id: str, sku: str, warehouse_id: UUID | None, threshold: int
-    ) -> None:
-        await self.session.execute(
-            insert(Threshold)
-            .values(
-                tenant_id=tenant_id,
-                sku=sku,
-                warehouse_id=warehouse_id,
-                threshold=threshold,
-                low=False,
-            )
-            .on_conflict_do_update(
-                index_elements=[Threshold.tenant_id, Threshold.sku, Threshold.warehouse_id],
-                set_={"threshold": threshold},
-            )
-        )
+    async def movement_by_key(self, tenant_id: str, key: str) -> KeyedMovement | None:
+        row = await sql.MOVEMENT_BY_KEY.fetchrow(self.transaction, tenant=tenant_id, key=key)
+        return None if row is None else KeyedMovement(*row.values())
 
 
 class StockReader:

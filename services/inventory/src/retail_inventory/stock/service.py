@@ -3,12 +3,12 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import asyncpg
 from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_contracts.inventory import StockAdjusted, StockLow, StockReplenished
-from retail_inventory.models import Warehouse
+from retail_inventory.models import Warehouse, events
 from retail_inventory.stock import domain
 from retail_inventory.stock.exceptions import (
     BelowReserved,
@@ -17,9 +17,9 @@ from retail_inventory.stock.exceptions import (
     WrongDirection,
 )
 from retail_inventory.stock.repository import (
+    MovementRow,
     StockReader,
     StockRepository,
-    StockRows,
     ThresholdState,
 )
 from retail_inventory.stock.schemas import (
@@ -33,8 +33,9 @@ from retail_inventory.stock.schemas import (
 )
 from retail_inventory.warehouses.service import resolve
 from retail_kernel.auth import Principal
-from retail_kernel.db import Transaction, violated_constraint
-from retail_kernel.outbox import add_event, new_id
+from retail_kernel.db import violated_constraint
+from retail_kernel.driver import Transaction
+from retail_kernel.events import new_id
 from retail_kernel.pagination import Page, decode_cursor, encode_cursor
 
 STOCK_CHECKS = frozenset(
@@ -142,38 +143,37 @@ async def _move(
     try:
         async with session.begin_nested():
             results = [await _apply(repository, tenant, sku, step) for step in ordered]
-    except IntegrityError as exc:
+    except asyncpg.CheckViolationError as exc:
         if violated_constraint(exc) not in STOCK_CHECKS:
             raise
-        rows = StockRows(session)
-        await rows.lock_skus(tenant, [sku])
-        await rows.lapse_expired(tenant, [sku])
+        await repository.lock_skus(tenant, [sku])
+        await repository.lapse_expired(tenant, [sku])
         try:
             async with session.begin_nested():
                 results = [await _apply(repository, tenant, sku, step) for step in ordered]
-        except IntegrityError as again:
+        except asyncpg.CheckViolationError as again:
             if violated_constraint(again) not in STOCK_CHECKS:
                 raise
             raise await _below_reserved(repository, tenant, sku, ordered) from again
     await repository.record(
+        tenant,
         [
-            {
-                "tenant_id": tenant,
-                "sku": sku,
-                "warehouse_id": step.warehouse.id,
-                "delta": step.delta,
-                "reason": step.reason,
-                "on_hand_after": on_hand,
-                "actor": principal.subject,
-                "reference": reference,
-                "note": note,
-                "idempotency_key": idempotency_key if index == 0 else None,
-            }
+            MovementRow(
+                sku=sku,
+                warehouse_id=step.warehouse.id,
+                delta=step.delta,
+                reason=step.reason,
+                on_hand_after=on_hand,
+                actor=principal.subject,
+                reference=reference,
+                note=note,
+                idempotency_key=idempotency_key if index == 0 else None,
+            )
             for index, (step, on_hand) in enumerate(zip(ordered, results, strict=True))
-        ]
+        ],
     )
     for step, on_hand in zip(ordered, results, strict=True):
-        await add_event(
+        await events.add(
             session,
             StockAdjusted(
                 tenant_id=tenant,
@@ -204,8 +204,7 @@ async def _below_reserved(
     for step in steps:
         if step.delta >= 0:
             continue
-        row = await repository.row(tenant_id, sku, step.warehouse.id)
-        on_hand, reserved = (row.on_hand, row.reserved) if row else (0, 0)
+        on_hand, reserved = await repository.row(tenant_id, sku, step.warehouse.id) or (0, 0)
         if on_hand + step.delta < reserved:
             return BelowReserved(sku, step.warehouse.code, on_hand, reserved)
     raise AssertionError("a stock check failed without a stock-out below what is held")
@@ -214,7 +213,7 @@ async def _below_reserved(
 async def evaluate_thresholds(session: Transaction, tenant_id: str, skus: Sequence[str]) -> None:
     """Announce every threshold that ``available`` crossed since the last announcement."""
     await announce_crossings(
-        session, tenant_id, await StockRows(session).lock_thresholds(tenant_id, skus)
+        session, tenant_id, await StockRepository(session).lock_thresholds(tenant_id, skus)
     )
 
 
@@ -224,8 +223,8 @@ async def announce_crossings(
     """Announce the crossings of these thresholds, which the caller has locked."""
     if not states:
         return
-    rows = StockRows(session)
-    by_row = await rows.available_by_row(tenant_id, sorted({state.sku for state in states}))
+    stock = StockRepository(session)
+    by_row = await stock.available_by_row(tenant_id, sorted({state.sku for state in states}))
     for state in states:
         available = sum(
             units
@@ -235,9 +234,9 @@ async def announce_crossings(
         low = domain.crossing(available, state.threshold, was_low=state.low)
         if low is None:
             continue
-        await rows.set_low(state.id, low=low)
+        await stock.set_low(state.id, low=low)
         event = StockLow if low else StockReplenished
-        await add_event(
+        await events.add(
             session,
             event(
                 tenant_id=tenant_id,
@@ -265,10 +264,10 @@ async def set_threshold(
     await evaluate_thresholds(session, tenant, [body.sku])
     state = next(
         state
-        for state in await StockRows(session).lock_thresholds(tenant, [body.sku])
+        for state in await repository.lock_thresholds(tenant, [body.sku])
         if state.warehouse_id == warehouse_id
     )
-    by_row = await StockRows(session).available_by_row(tenant, [body.sku])
+    by_row = await repository.available_by_row(tenant, [body.sku])
     available = sum(
         units
         for (_, row_warehouse), units in by_row.items()

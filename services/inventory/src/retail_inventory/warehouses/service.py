@@ -10,7 +10,7 @@ from retail_inventory.warehouses.exceptions import DuplicateWarehouse, UnknownWa
 from retail_inventory.warehouses.repository import WarehouseRepository
 from retail_inventory.warehouses.schemas import WarehouseCreate, WarehouseRead
 from retail_kernel.db import violated_constraint
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 
 
 async def create_warehouse(

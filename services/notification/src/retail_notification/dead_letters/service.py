@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_kernel.auth import Principal
 from retail_kernel.errors import ServiceUnavailable
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_kernel.pagination import MAX_LIMIT, Page, cursor_id, encode_cursor
 from retail_notification.dead_letters.exceptions import CannotRedrive, DeadLetterNotFound
 from retail_notification.dead_letters.repository import DeadLetterRepository, visible_to

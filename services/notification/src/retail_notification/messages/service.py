@@ -15,7 +15,7 @@ from retail_contracts.envelope import CloudEvent
 from retail_contracts.notification import SendNotification
 from retail_kernel.auth import Principal
 from retail_kernel.db import Database
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_kernel.pagination import MAX_LIMIT, Page, cursor_id, encode_cursor
 from retail_notification import metrics
 from retail_notification.channels.base import (

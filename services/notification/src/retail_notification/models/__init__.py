@@ -1,6 +1,6 @@
 """The Notification service's tables."""
 
-from retail_notification.models.base import Base, Inbox, Outbox
+from retail_notification.models.base import Base, Inbox, Outbox, events
 from retail_notification.models.notifications import (
     DeadLetter,
     Notification,
@@ -18,4 +18,5 @@ __all__ = [
     "Preference",
     "Rule",
     "Template",
+    "events",
 ]

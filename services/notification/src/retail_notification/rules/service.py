@@ -4,7 +4,7 @@ the tenant's own copy of it; the platform's defaults stay as the migration seede
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_kernel.auth import Principal
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_notification.messages.domain import CUSTOMER_CHANNELS
 from retail_notification.models import Rule
 from retail_notification.rules.exceptions import RuleInvalid, RuleNotFound

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_kernel.auth import Principal
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_notification.models import Template
 from retail_notification.templates import domain
 from retail_notification.templates.exceptions import TemplateNotFound, TemplateRejected

@@ -1,6 +1,6 @@
 """The Order service's tables."""
 
-from retail_order.models.base import Base, Inbox, Outbox
+from retail_order.models.base import Base, Inbox, Outbox, events
 from retail_order.models.orders import (
     IdempotencyKey,
     Order,
@@ -22,4 +22,5 @@ __all__ = [
     "OrderProjection",
     "Outbox",
     "StatusChange",
+    "events",
 ]

@@ -13,7 +13,7 @@ from retail_contracts.order import OrderCreated
 from retail_kernel.auth import Principal
 from retail_kernel.db import Database
 from retail_kernel.errors import BadRequest, UnprocessableContent
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_kernel.pagination import decode_cursor, encode_cursor
 from retail_order.models import IdempotencyKey, Order
 from retail_order.orders import domain

@@ -46,8 +46,7 @@ from retail_contracts.payment import (
     VoidPayment,
 )
 from retail_kernel.db import Database
-from retail_kernel.outbox import add_event
-from retail_order.models import Order, OrderLine, StatusChange
+from retail_order.models import Order, OrderLine, StatusChange, events
 from retail_order.orders.domain import order_number
 from retail_order.orders.repository import OrderRepository
 from retail_order.read_model.repository import EventLogRepository
@@ -121,7 +120,7 @@ async def apply(
         SAGAS_PARKED.labels(order.step or "").inc()
     lines = await repository.lines(order.id) if decision.send or changed else []
     if decision.send is not None:
-        await add_event(
+        await events.add(
             session,
             command_for(order, lines, decision.send, policy.reservation_ttl_seconds),
             key=str(order.id),
@@ -192,7 +191,7 @@ async def publish(
     data = snapshot(order, lines, await repository.history(order.id))
     if event_type is OrderRejected and order.short_lines:
         data["short_lines"] = order.short_lines
-    event = await add_event(
+    event = await events.add(
         session,
         event_type.model_validate(data),
         key=str(order.id),

@@ -1,6 +1,6 @@
 """The Payment service's tables."""
 
-from retail_payment.models.base import Base, Inbox, Outbox
+from retail_payment.models.base import Base, Inbox, Outbox, events
 from retail_payment.models.payments import (
     FakeProviderObject,
     Payment,
@@ -18,4 +18,5 @@ __all__ = [
     "PaymentHistory",
     "ProviderCall",
     "WebhookEvent",
+    "events",
 ]

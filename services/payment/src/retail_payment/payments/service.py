@@ -24,9 +24,9 @@ from retail_contracts.payment import (
 )
 from retail_kernel.auth import Principal
 from retail_kernel.errors import BadRequest
-from retail_kernel.outbox import add_event, new_id
+from retail_kernel.events import new_id
 from retail_kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
-from retail_payment.models import Payment
+from retail_payment.models import Payment, events
 from retail_payment.payments import domain
 from retail_payment.payments.domain import Status
 from retail_payment.payments.exceptions import (
@@ -277,7 +277,7 @@ async def publish(session: AsyncSession, payment: Payment, *, amount: int | None
     event = answer_event(payment, amount)
     if event is None:
         return
-    await add_event(
+    await events.add(
         session,
         event,
         key=str(payment.order_id),

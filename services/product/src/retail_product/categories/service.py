@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_kernel.auth import Principal
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_product.categories import domain
 from retail_product.categories.exceptions import (
     CategoryCycle,

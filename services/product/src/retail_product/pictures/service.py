@@ -5,7 +5,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from retail_kernel.auth import Principal
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_product.models import Picture
 from retail_product.pictures.domain import sniff
 from retail_product.pictures.exceptions import PictureTooLarge, UnsupportedPicture

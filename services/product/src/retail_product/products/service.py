@@ -18,10 +18,10 @@ from retail_contracts.product import (
 from retail_kernel.auth import Principal
 from retail_kernel.db import violated_constraint
 from retail_kernel.errors import BadRequest, Forbidden, UnprocessableContent
-from retail_kernel.outbox import add_event, new_id
+from retail_kernel.events import new_id
 from retail_kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 from retail_product.categories.repository import CategoryRepository
-from retail_product.models import Product
+from retail_product.models import Product, events
 from retail_product.products import domain
 from retail_product.products.exceptions import (
     BadAttributes,
@@ -100,7 +100,7 @@ async def create_product(
         raise
     repository = ProductRepository(session)
     await repository.set_categories(product.id, body.category_ids)
-    await add_event(
+    await events.add(
         session,
         ProductCreated(
             product_id=product.id,
@@ -245,7 +245,7 @@ async def _announce(
     old_price: Money,
 ) -> None:
     common = {"key": str(product.id), "tenant_id": product.tenant_id, "actor": principal.subject}
-    await add_event(
+    await events.add(
         session,
         ProductUpdated(
             product_id=product.id,
@@ -257,7 +257,7 @@ async def _announce(
     )
     if "price" in changes:
         new_price = Money(amount=product.price_amount, currency=product.currency)
-        await add_event(
+        await events.add(
             session,
             ProductPriceChanged(
                 product_id=product.id,
@@ -269,7 +269,7 @@ async def _announce(
             **common,
         )
     if changes.get("active") is False:
-        await add_event(
+        await events.add(
             session,
             ProductDeactivated(product_id=product.id, tenant_id=product.tenant_id, sku=product.sku),
             **common,

@@ -16,7 +16,7 @@ from retail_contracts.user import (
 from retail_kernel.auth import Principal
 from retail_kernel.db import violated_constraint
 from retail_kernel.errors import UnprocessableContent
-from retail_kernel.outbox import add_event, new_id
+from retail_kernel.events import new_id
 from retail_kernel.pagination import MAX_LIMIT, Page, cursor_id, encode_cursor
 from retail_kernel.ratelimit import RateLimiter
 from retail_user.accounts import domain
@@ -38,7 +38,7 @@ from retail_user.accounts.schemas import (
     UserCreate,
 )
 from retail_user.config import UserSettings
-from retail_user.models import PasswordResetToken, User
+from retail_user.models import PasswordResetToken, User, events
 from retail_user.passwords import PasswordHasher
 from retail_user.tokens.domain import new_opaque_token, token_digest
 from retail_user.tokens.repository import RefreshTokenRepository
@@ -91,7 +91,7 @@ async def create_user(
     )
     session.add(user)
     await _flush_unique(session)
-    await add_event(
+    await events.add(
         session,
         UserRegistered(
             user_id=user.id,
@@ -172,7 +172,7 @@ async def request_password_reset(
             expires_at=_now() + timedelta(seconds=ttl),
         )
     )
-    await add_event(
+    await events.add(
         session,
         PasswordResetRequested(
             user_id=user.id,
@@ -258,7 +258,7 @@ async def set_roles(
         raise CannotDemoteSelf()
     old_roles, user.roles = list(user.roles), new_roles
     await session.flush()
-    await add_event(
+    await events.add(
         session,
         UserRolesChanged(user_id=user.id, old_roles=old_roles, new_roles=new_roles),
         key=str(user.id),
@@ -275,7 +275,7 @@ async def lock(session: AsyncSession, principal: Principal, user_id: UUID) -> No
         raise CannotDemoteSelf()
     user.admin_locked = True
     await RefreshTokenRepository(session).revoke_user(user.id, _now())
-    await add_event(
+    await events.add(
         session,
         UserLocked(user_id=user.id, reason="admin", locked_until=None),
         key=str(user.id),
@@ -288,7 +288,7 @@ async def unlock(session: AsyncSession, principal: Principal, user_id: UUID) -> 
     """Lift an admin lock and any failed-login lock."""
     user = await _target(session, principal, user_id)
     user.admin_locked, user.locked_until, user.failed_logins = False, None, 0
-    await add_event(
+    await events.add(
         session,
         UserUnlocked(user_id=user.id),
         key=str(user.id),

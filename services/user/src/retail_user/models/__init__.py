@@ -1,6 +1,6 @@
 """The User service's tables."""
 
-from retail_user.models.base import Base, Inbox, Outbox
+from retail_user.models.base import Base, Inbox, Outbox, events
 from retail_user.models.keys import ServiceClient, SigningKey
 from retail_user.models.tokens import PasswordResetToken, RefreshToken
 from retail_user.models.user import User
@@ -14,4 +14,5 @@ __all__ = [
     "ServiceClient",
     "SigningKey",
     "User",
+    "events",
 ]

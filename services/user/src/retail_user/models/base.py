@@ -1,5 +1,6 @@
 from retail_kernel.db import ModelBase, new_metadata
 from retail_kernel.models import InboxMixin, OutboxMixin
+from retail_kernel.outbox import OutboxWriter
 
 
 class Base(ModelBase):
@@ -13,3 +14,7 @@ class Outbox(OutboxMixin, Base):
 
 class Inbox(InboxMixin, Base):
     pass
+
+
+# How this service writes an event: ``await events.add(session, data, key=…)``.
+events = OutboxWriter(Outbox, source="retail/user")

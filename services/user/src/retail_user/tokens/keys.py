@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from jwt.algorithms import OKPAlgorithm
 
 from retail_kernel.auth import ACCESS_TOKEN_TYPE, ALGORITHM
-from retail_kernel.outbox import new_id
+from retail_kernel.events import new_id
 from retail_user.models import SigningKey
 
 

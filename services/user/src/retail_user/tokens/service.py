@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from retail_contracts.user import UserLocked
 from retail_kernel.auth import Principal
 from retail_kernel.errors import BadRequest, Conflict, NotFound
-from retail_kernel.outbox import add_event, new_id
+from retail_kernel.events import new_id
 from retail_kernel.ratelimit import RateLimiter
 from retail_user.accounts.domain import LoginState
 from retail_user.accounts.repository import UserRepository
 from retail_user.config import UserSettings
 from retail_user.metrics import ACCOUNTS_LOCKED, LOGINS_FAILED
-from retail_user.models import RefreshToken, ServiceClient, SigningKey, User
+from retail_user.models import RefreshToken, ServiceClient, SigningKey, User, events
 from retail_user.passwords import PasswordHasher
 from retail_user.tokens.domain import access_claims, new_opaque_token, refresh_verdict, token_digest
 from retail_user.tokens.exceptions import (
@@ -149,7 +149,7 @@ async def login(
         user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
         if state.locked_until is not None:
             ACCOUNTS_LOCKED.inc()
-            await add_event(
+            await events.add(
                 session,
                 UserLocked(
                     user_id=user.id,
