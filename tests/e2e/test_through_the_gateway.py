@@ -22,8 +22,9 @@ import httpx
 import pytest
 from schemathesis import GenerationMode
 
-from retail_e2e import Platform, until
+from retail_e2e import Platform
 from retail_kernel.testing.conformance import conformance_failures
+from retail_kernel.testing.waiting import eventually
 
 PASSWORD = "a long enough secret"
 T = TypeVar("T")
@@ -64,7 +65,7 @@ class Shop:
             body: dict[str, Any] = found.json()
             return body if found.status_code == 200 and body["status"] in statuses else None
 
-        return until(look)
+        return eventually(look)
 
     def level(self) -> dict[str, Any]:
         levels = self.http.get(
@@ -80,7 +81,7 @@ class Shop:
             level = self.level()
             return level if holds(level) else None
 
-        return until(look)
+        return eventually(look)
 
     def payment(self, order_id: str, statuses: set[str]) -> dict[str, Any]:
         def look() -> dict[str, Any] | None:
@@ -90,7 +91,7 @@ class Shop:
             items = found.json()["items"] if found.status_code == 200 else []
             return items[0] if items and items[0]["status"] in statuses else None
 
-        return until(look)
+        return eventually(look)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -194,7 +195,7 @@ def test_an_order_from_sign_up_to_the_audit_log(shop: Shop) -> None:
         mine = shop.http.get("/api/v1/notifications", headers=shop.alice).json()["items"]
         return next((m for m in mine if m["template"] == "order_confirmed"), None)
 
-    mail = until(confirmation)
+    mail = eventually(confirmation)
     assert (mail["channel"], mail["recipient"]) == ("email", "alice@example.com")
     assert mail["subject"] == f"Order {number} confirmed"
 
@@ -216,7 +217,7 @@ def test_an_order_from_sign_up_to_the_audit_log(shop: Shop) -> None:
         types = [event["type"] for event in events]
         return events if all(kind in types for kind in expected) else None
 
-    events = until(story)
+    events = eventually(story)
     types = [event["type"] for event in events]
     assert [t for t in types if t in expected] == expected  # in the saga's order
     assert {"retail.inventory.committed.v1", "retail.payment.captured.v1"} <= set(types)

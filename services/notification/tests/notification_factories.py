@@ -1,6 +1,5 @@
 """Plain async factories for the Notification service tests."""
 
-import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from retail_contracts.money import Money
 from retail_contracts.order import OrderConfirmed, OrderEvent, OrderLine, StatusChange
 from retail_kernel.events import build_event
 from retail_kernel.testing.settings import settings_for_tests
+from retail_kernel.testing.waiting import eventually_async
 from retail_notification.config import NotificationSettings
 from retail_notification.consumers import notification_events
 from retail_notification.models import Notification
@@ -106,7 +106,7 @@ async def emit(app: FastAPI, data: EventData, *, tenant_id: str = "default") -> 
     """Hand an event to the service as its consumer does (without the broker hop)."""
     event = build_event(data, source="retail/test", subject=None, tenant_id=tenant_id)
     async with app.state.database.transaction() as session:
-        await notification_events(app.state.runtime).handle(session, event)
+        await notification_events(app.state.resources).handle(session, event)
     return event
 
 
@@ -126,12 +126,13 @@ async def wait_for_messages(
     timeout: float = 20.0,
 ) -> list[Notification]:
     """The messages (of one event) once ``until`` holds for them."""
-    async with asyncio.timeout(timeout):
-        while True:
-            found = await messages(app, event_id)
-            if until(found):
-                return found
-            await asyncio.sleep(0.05)
+
+    async def made() -> tuple[list[Notification]] | None:
+        found = await messages(app, event_id)
+        return (found,) if until(found) else None  # a tuple: no messages may be the answer
+
+    [found] = await eventually_async(made, "the messages", timeout=timeout)
+    return found
 
 
 def all_settled(found: Sequence[Notification]) -> bool:

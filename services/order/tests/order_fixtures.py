@@ -17,6 +17,7 @@ from retail_inventory.main import create_app as create_inventory_app
 from retail_kernel.testing.kafka import consumers_joined
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client, running_server
+from retail_kernel.testing.waiting import eventually_async
 from retail_order.config import OrderSettings
 from retail_order.main import create_app
 from retail_payment.main import create_app as create_payment_app
@@ -144,13 +145,13 @@ class Stack:
     async def all_settled(self, ids: set[str], *, timeout: float) -> list[dict[str, Any]]:
         """Every one of these orders once the read model shows each final (one staff listing
         polled, rather than one poller per order competing with the saga for the loop)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                orders = await self.listing()
-                final = [order for order in orders if order["id"] in ids]
-                if len(final) == len(ids) and all(o["status"] in FINAL for o in final):
-                    return final
-                await asyncio.sleep(0.5)
+
+        async def final() -> list[dict[str, Any]] | None:
+            listed = [order for order in await self.listing() if order["id"] in ids]
+            done = len(listed) == len(ids) and all(o["status"] in FINAL for o in listed)
+            return listed if done else None
+
+        return await eventually_async(final, "every order final", timeout=timeout, every=0.5)
 
     async def listing(self) -> list[dict[str, Any]]:
         """Every order of the tenant, through the staff listing's pages."""
@@ -173,13 +174,15 @@ class Stack:
         self, order_id: str, token: str, *, timeout: float = 30.0, until: frozenset[str] = FINAL
     ) -> dict[str, Any]:
         """The order once the read model shows it in one of ``until``."""
-        async with asyncio.timeout(timeout):
-            while True:
-                response = await self.order.get(f"/api/v1/orders/{order_id}", headers=auth(token))
-                body: dict[str, Any] = response.json()
-                if response.status_code == 200 and body["status"] in until:
-                    return body
-                await asyncio.sleep(0.1)
+
+        async def shown() -> dict[str, Any] | None:
+            response = await self.order.get(f"/api/v1/orders/{order_id}", headers=auth(token))
+            body: dict[str, Any] = response.json()
+            return body if response.status_code == 200 and body["status"] in until else None
+
+        return await eventually_async(
+            shown, f"order {order_id} in {sorted(until)}", timeout=timeout
+        )
 
 
 @pytest.fixture

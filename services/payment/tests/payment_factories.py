@@ -51,7 +51,7 @@ async def authorize(
     async with app.state.database.transaction() as session:
         outcome = await service.authorize(
             session,
-            app.state.providers,
+            app.state.resources.providers,
             tenant,
             command,
             default_provider=app.state.settings.default_provider,
@@ -63,7 +63,11 @@ async def authorize(
 async def capture(app: FastAPI, payment: Payment) -> Payment:
     async with app.state.database.transaction() as session:
         await service.capture(
-            session, app.state.providers, payment.tenant_id, payment.order_id, source="test"
+            session,
+            app.state.resources.providers,
+            payment.tenant_id,
+            payment.order_id,
+            source="test",
         )
     return await reload(app, payment.id, payment.tenant_id)
 

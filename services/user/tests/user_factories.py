@@ -75,8 +75,8 @@ def token_claims(**overrides: Any) -> dict[str, Any]:
 async def sign_with_service_key(app: FastAPI, claims: dict[str, Any]) -> str:
     """``claims`` signed with the User service's real signing key."""
     async with app.state.database.transaction() as session:
-        key = await tokens.signing_key(session, app.state.cipher)
-    return str(app.state.cipher.sign(key, claims))
+        key = await tokens.signing_key(session, app.state.resources.cipher)
+    return str(app.state.resources.cipher.sign(key, claims))
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -88,7 +88,7 @@ async def create_admin(app: FastAPI, username: str = "root", tenant: str = "defa
     async with app.state.database.transaction() as session:
         await accounts.create_user(
             session,
-            app.state.hasher,
+            app.state.resources.hasher,
             UserCreate(username=username, email=f"{username}@example.com", password=PASSWORD),
             tenant_id=tenant,
             roles=["admin"],
@@ -115,7 +115,7 @@ class IdentityProvider:
         async with self.app.state.database.transaction() as session:
             await accounts.create_user(
                 session,
-                self.app.state.hasher,
+                self.app.state.resources.hasher,
                 UserCreate(username=username, email=f"{username}@example.com", password=PASSWORD),
                 tenant_id=tenant,
                 roles=list(roles),

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import httpx
 import structlog
@@ -59,24 +60,52 @@ class PeriodicJob:
     run: Callable[[Database], Awaitable[int]]
 
 
+@dataclass(frozen=True)
+class Started:
+    """What the kernel has made when a service's own resources are made."""
+
+    app: FastAPI
+    settings: BaseServiceSettings
+    database: Database
+    http: httpx.AsyncClient
+
+
+Consumers = Sequence[ConsumerSpec | RecordConsumerSpec]
+R = TypeVar("R")
+
+
 @dataclass
 class ServiceSpec:
-    """What a service adds to the common app."""
+    """What a service adds to the common app.
+
+    A service's own long-lived objects (a client of another service, its providers, a password
+    hasher) are one typed object, made by ``resources`` in the lifespan once the kernel's own
+    exist, and closed after the service stops. Endpoints reach it with ``resources_of``;
+    consumers and jobs that need it are made from it (``consumers`` and ``periodic`` may be
+    functions of it).
+    """
 
     title: str
     description: str
     routers: Sequence[APIRouter]
     outbox: OutboxWriter
     inbox_model: type[InboxMixin]
-    consumers: Sequence[ConsumerSpec | RecordConsumerSpec] = ()
+    consumers: Consumers | Callable[[Any], Consumers] = ()
     # Builds the JWKS source; the default fetches ``settings.jwks_url``.
     key_source: Callable[[FastAPI], KeySource] | None = None
-    # Extra resources the service owns for the app's lifetime (entered after the database).
-    extra_lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
+    resources: Callable[[Started], AbstractAsyncContextManager[Any]] | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
     # Path patterns (regular expressions) with their own body size limits, e.g. uploads.
     body_limits: dict[str, int] = field(default_factory=dict)
-    periodic: Sequence[PeriodicJob] = ()
+    periodic: Sequence[PeriodicJob] | Callable[[Any], Sequence[PeriodicJob]] = ()
+
+
+def resources_of(request: Request, kind: type[R]) -> R:
+    """The service's resources (``ServiceSpec.resources``), for the request being served."""
+    resources = request.app.state.resources
+    if not isinstance(resources, kind):
+        raise TypeError(f"this app's resources are not a {kind.__name__}")
+    return resources
 
 
 class Broker:
@@ -143,11 +172,14 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
                 audience=settings.jwt_audience,
                 cache_seconds=settings.jwks_cache_seconds,
             )
-            if spec.extra_lifespan is not None:
-                await stack.enter_async_context(spec.extra_lifespan(app))
+            resources = None
+            if spec.resources is not None:
+                started = Started(app=app, settings=settings, database=database, http=http)
+                resources = await stack.enter_async_context(spec.resources(started))
+            app.state.resources = resources
             broker = Broker(settings)
             app.state.broker = broker
-            tasks = _background_tasks(app, settings, spec, database, broker)
+            tasks = _background_tasks(app, settings, spec, database, broker, resources)
             stack.push_async_callback(
                 _stop, tasks, broker, app.state.consumers, settings.shutdown_grace_seconds
             )
@@ -208,6 +240,7 @@ def _background_tasks(
     spec: ServiceSpec,
     database: Database,
     broker: Broker,
+    resources: Any,
 ) -> list[asyncio.Task[None]]:
     workers: list[OutboxRelay | ConsumerRunner] = []
     if settings.outbox_relay_enabled:
@@ -229,7 +262,7 @@ def _background_tasks(
             inbox_model=spec.inbox_model,
             settings=settings,
         )
-        for consumer in (spec.consumers if settings.consumers_enabled else ())
+        for consumer in (_made(spec.consumers, resources) if settings.consumers_enabled else ())
     ]
     # Exposed so that callers (tests, readiness) can wait until the consumers have joined.
     app.state.consumers = consumers
@@ -253,7 +286,7 @@ def _background_tasks(
         ),
         *(
             asyncio.create_task(_run_periodic(job, database), name=job.name)
-            for job in spec.periodic
+            for job in _made(spec.periodic, resources)
         ),
     ]
 
@@ -281,6 +314,11 @@ async def _run_periodic(job: PeriodicJob, database: Database) -> None:
             if handled:
                 log.info("periodic job ran", job=job.name, handled=handled)
         await asyncio.sleep(job.interval)
+
+
+def _made(parts: Sequence[R] | Callable[[Any], Sequence[R]], resources: Any) -> Sequence[R]:
+    """Consumers or jobs: as declared, or made from the service's resources."""
+    return parts(resources) if callable(parts) else parts
 
 
 async def _run_worker(worker: OutboxRelay | ConsumerRunner, broker: Broker) -> None:

@@ -106,7 +106,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._driver_pool: asyncpg.Pool | None = None
         self._driver_pool_made = asyncio.Lock()
-        self._driver_waiting = 0
+        self.driver_waiting = 0  # callers waiting for a driver connection
         DATABASE_POOLS.databases.add(self)
 
     def pool_status(self) -> PoolStatus:
@@ -114,7 +114,7 @@ class Database:
         pool = self.engine.pool
         in_use, idle = cast(QueuePool, pool).checkedout(), cast(QueuePool, pool).checkedin()
         limit = 2 * self.pool_size
-        waiting = getattr(pool, "waiting", 0) + self._driver_waiting
+        waiting = getattr(pool, "waiting", 0) + self.driver_waiting
         if self._driver_pool is not None:
             idle += self._driver_pool.get_idle_size()
             in_use += self._driver_pool.get_size() - self._driver_pool.get_idle_size()
@@ -133,29 +133,21 @@ class Database:
         ):
             yield session
 
-    @asynccontextmanager
-    async def pooled_connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection of the service's asyncpg pool, for ``retail_kernel.driver``'s
-        transactions; the pool is made on first use (most services never need it)."""
-        async with self._driver_pool_made:
-            if self._driver_pool is None:
-                self._driver_pool = await asyncpg.create_pool(
-                    asyncpg_dsn(self.url),
-                    min_size=1,
-                    max_size=self.pool_size,
-                    server_settings=self.server_settings,
-                    init=_json_as_text,
-                    reset=_keep_session,
-                )
-        self._driver_waiting += 1
-        try:
-            connection = await self._driver_pool.acquire()
-        finally:
-            self._driver_waiting -= 1
-        try:
-            yield connection
-        finally:
-            await self._driver_pool.release(connection)
+    async def driver_pool(self) -> asyncpg.Pool:
+        """The service's asyncpg pool, for ``retail_kernel.driver``'s transactions; made on
+        first use (most services never need it)."""
+        if self._driver_pool is None:
+            async with self._driver_pool_made:
+                if self._driver_pool is None:
+                    self._driver_pool = await asyncpg.create_pool(
+                        asyncpg_dsn(self.url),
+                        min_size=1,
+                        max_size=self.pool_size,
+                        server_settings=self.server_settings,
+                        init=_json_as_text,
+                        reset=_keep_session,
+                    )
+        return self._driver_pool
 
     async def dispose(self) -> None:
         if self._driver_pool is not None:

@@ -66,12 +66,20 @@ async def driver_transaction(
 ) -> AsyncIterator[DriverTransaction]:
     """A transaction on a connection of ``database``'s asyncpg pool, with the commit and
     rollback rules of ``Database.transaction`` (see the module's docstring for ``begin``)."""
-    async with database.pooled_connection() as connection:
+    pool = await database.driver_pool()
+    database.driver_waiting += 1
+    try:
+        connection = await pool.acquire()
+    finally:
+        database.driver_waiting -= 1
+    try:
         driver = DriverTransaction(connection, database)
         if begin:
             await driver.begin()
         async with settled(driver.commit, driver.rollback, driver.info):
             yield driver
+    finally:
+        await pool.release(connection)
 
 
 async def begin(transaction: Transaction) -> None:
@@ -124,11 +132,14 @@ class Statement:
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         """The values in parameter order; a missing or unknown name is an error."""
-        if set(values) != set(self.names):
-            missing = sorted(set(self.names) - set(values))
-            unknown = sorted(set(values) - set(self.names))
-            raise TypeError(f"statement parameters: missing {missing}, unknown {unknown}")
-        return [values[name] for name in self.names]
+        if len(values) == len(self.names):
+            try:
+                return [values[name] for name in self.names]
+            except KeyError:
+                pass
+        missing = sorted(set(self.names) - set(values))
+        unknown = sorted(set(values) - set(self.names))
+        raise TypeError(f"statement parameters: missing {missing}, unknown {unknown}")
 
     async def fetch(self, transaction: Transaction, **values: Any) -> list[asyncpg.Record]:
         connection = await driver_connection(transaction)

@@ -111,11 +111,16 @@ class OutboxWriter:
         tenant_id: str | None = None,
         actor: str | None = None,
     ) -> CloudEvent:
-        """Write ``data`` to the outbox in ``transaction``. Every service's every event comes
-        here, so the row goes to asyncpg directly (``retail_kernel.driver``)."""
+        """Write ``data`` to the outbox in ``transaction`` (``row``, then ``write``)."""
         row = self.row(
             transaction, data, key=key, subject=subject, tenant_id=tenant_id, actor=actor
         )
+        return await self.write(transaction, row)
+
+    async def write(self, transaction: Transaction, row: OutboxRow) -> CloudEvent:
+        """Insert a row made by ``row`` on its own. Every service's every event comes here or
+        into a statement of its own, so the row goes to asyncpg directly
+        (``retail_kernel.driver``)."""
         connection = await driver_connection(transaction)
         await connection.execute(_insert(self.table, notify=row.notify), *_values(row))
         return row.event

@@ -222,7 +222,7 @@ async def replay(
     count = 0
     last_seq = -1
     while True:
-        async with database.pooled_connection() as connection:
+        async with (await database.driver_pool()).acquire() as connection:
             rows = await connection.fetch(_replay_sql(outbox.table), since, last_seq, 500)
         if not rows:
             return count

@@ -1,7 +1,6 @@
 """The audit log on the real broker and database: every event once, in order, secrets
 redacted, scoped by tenant, and impossible to change."""
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from retail_contracts.inventory import StockAdjusted
 from retail_contracts.user import PasswordResetRequested, UserRegistered
 from retail_kernel.events import build_event
 from retail_kernel.testing.kafka import resend
+from retail_kernel.testing.waiting import eventually_async
 from user_factories import IdentityProvider
 
 EVENTS = "/api/v1/audit/events"
@@ -28,14 +28,14 @@ async def listed(
     client: httpx.AsyncClient, token: str, count: int, **params: Any
 ) -> list[dict[str, Any]]:
     """The events the log lists with these filters, once there are ``count`` of them."""
-    async with asyncio.timeout(30):
-        while True:
-            response = await client.get(EVENTS, params=params, headers=auth(token))
-            assert response.status_code == 200, response.text
-            items: list[dict[str, Any]] = response.json()["items"]
-            if len(items) >= count:
-                return items
-            await asyncio.sleep(0.1)
+
+    async def enough() -> list[dict[str, Any]] | None:
+        response = await client.get(EVENTS, params=params, headers=auth(token))
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items if len(items) >= count else None
+
+    return await eventually_async(enough, f"{count} events in the log", timeout=30, every=0.1)
 
 
 async def publish(

@@ -162,7 +162,7 @@ class TestTokens:
             assert (await client.get(ECHO, headers=auth(old))).status_code == 200
             app = identity.app
             async with app.state.database.transaction() as session:
-                await tokens.rotate_keys(session, app.state.settings, app.state.cipher)
+                await tokens.rotate_keys(session, app.state.settings, app.state.resources.cipher)
             new = await identity.token("dave")
             assert unverified(new)["kid"] != unverified(old)["kid"]
             # Unknown kids refetch the keys at most once a second (forged ones cannot flood

@@ -18,23 +18,23 @@ from retail_contracts.topics import (
 from retail_kernel.consumer import ConsumerSpec, RecordConsumerSpec, refusals_are_poison
 from retail_notification.dead_letters.service import collect_record
 from retail_notification.messages import service
-from retail_notification.messages.service import Runtime
+from retail_notification.messages.service import NotificationResources
 
 SOURCES = (USER_EVENTS, ORDER_EVENTS, PAYMENT_EVENTS, INVENTORY_EVENTS, NOTIFICATION_REQUESTS)
 
 
-def notification_events(runtime: Runtime) -> ConsumerSpec:
+def notification_events(resources: NotificationResources) -> ConsumerSpec:
     """Requests and facts → messages: a request by its own rules, any fact by the tenant's
     rules for its type. A request that is not valid is dead-lettered at once; the User
     service being down is retried with back-off (then dead-lettered, and redrivable)."""
 
     async def request(session: AsyncSession, event: CloudEvent) -> None:
         with refusals_are_poison(event):
-            await service.on_request(session, runtime.require_messaging(), event)
+            await service.on_request(session, resources.messaging, event)
 
     async def fact(session: AsyncSession, event: CloudEvent) -> None:
         with refusals_are_poison(event):
-            await service.on_fact(session, runtime.require_messaging(), event)
+            await service.on_fact(session, resources.messaging, event)
 
     return ConsumerSpec(
         name="notification-events",

@@ -4,10 +4,12 @@ deliver every message that is due, a few at a time, with retries and dead letter
 from retail_kernel.app import PeriodicJob
 from retail_kernel.db import Database
 from retail_notification.config import NotificationSettings
-from retail_notification.messages.service import DeliveryPolicy, Runtime, deliver_due
+from retail_notification.messages.service import DeliveryPolicy, NotificationResources, deliver_due
 
 
-def notification_jobs(settings: NotificationSettings, runtime: Runtime) -> list[PeriodicJob]:
+def notification_jobs(
+    settings: NotificationSettings, resources: NotificationResources
+) -> list[PeriodicJob]:
     policy = DeliveryPolicy(
         max_attempts=settings.delivery_max_attempts,
         backoff_seconds=settings.delivery_backoff_seconds,
@@ -16,6 +18,6 @@ def notification_jobs(settings: NotificationSettings, runtime: Runtime) -> list[
     )
 
     async def deliver(database: Database) -> int:
-        return await deliver_due(database, runtime.transports, policy)
+        return await deliver_due(database, resources.transports, policy)
 
     return [PeriodicJob("deliver", settings.delivery_poll_seconds, deliver)]

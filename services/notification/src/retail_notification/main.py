@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from retail_kernel.app import ServiceSpec, create_service_app
+from retail_kernel.app import ServiceSpec, Started, create_service_app
+from retail_kernel.consumer import ConsumerSpec, RecordConsumerSpec
 from retail_kernel.service_client import ServiceCredentials
 from retail_notification.alerts.endpoints import router as alerts_router
 from retail_notification.channels.registry import transports
@@ -16,7 +17,7 @@ from retail_notification.contacts import UserDirectory
 from retail_notification.dead_letters.endpoints import router as dead_letters_router
 from retail_notification.jobs import notification_jobs
 from retail_notification.messages.endpoints import router as messages_router
-from retail_notification.messages.service import Messaging, Runtime
+from retail_notification.messages.service import Messaging, NotificationResources
 from retail_notification.models import Inbox, events
 from retail_notification.preferences.endpoints import router as preferences_router
 from retail_notification.rules.endpoints import router as rules_router
@@ -25,26 +26,25 @@ from retail_notification.templates.endpoints import router as templates_router
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
-    # Filled in the lifespan (it needs the app's HTTP client); read by the consumer and job.
-    runtime = Runtime()
 
     @asynccontextmanager
-    async def resources(app: FastAPI) -> AsyncIterator[None]:
+    async def resources(started: Started) -> AsyncIterator[NotificationResources]:
         credentials = ServiceCredentials(
-            app.state.http,
+            started.http,
             user_url=settings.user_url,
             client_id=settings.service_client_id,
             client_secret=settings.service_client_secret.get_secret_value(),
         )
-        runtime.messaging = Messaging(
-            directory=UserDirectory(app.state.http, credentials, user_url=settings.user_url),
+        messaging = Messaging(
+            directory=UserDirectory(started.http, credentials, user_url=settings.user_url),
             public_base_url=settings.public_base_url,
             operators=operators(settings),
             max_event_age=timedelta(seconds=settings.max_event_age_seconds),
         )
-        runtime.transports = transports(settings, app.state.http)
-        app.state.runtime = runtime
-        yield
+        yield NotificationResources(messaging, transports(settings, started.http))
+
+    def consumers(resources: NotificationResources) -> list[ConsumerSpec | RecordConsumerSpec]:
+        return [notification_events(resources), dead_letter_collector()]
 
     spec = ServiceSpec(
         title="Retail Notification service",
@@ -60,9 +60,9 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         ],
         outbox=events,
         inbox_model=Inbox,
-        consumers=[notification_events(runtime), dead_letter_collector()],
-        extra_lifespan=resources,
-        periodic=notification_jobs(settings, runtime),
+        consumers=consumers,
+        resources=resources,
+        periodic=lambda resources: notification_jobs(settings, resources),
     )
     return create_service_app(settings, spec)
 

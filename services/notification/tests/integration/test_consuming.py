@@ -28,6 +28,7 @@ from retail_contracts.payment import PaymentRefunded
 from retail_contracts.topics import ORDER_EVENTS, USER_EVENTS, dead_letter_topic
 from retail_contracts.user import PasswordResetRequested, UserRegistered
 from retail_kernel.testing.kafka import consumers_joined, resend, send_event
+from retail_kernel.testing.waiting import eventually_async
 from retail_notification.models import Notification
 
 SKU = "NOTIFY-LOW-1"
@@ -208,17 +209,14 @@ async def dead_letters_with(
 ) -> list[dict[str, Any]]:
     """The open dead letters with this error, once there are any (the broker outlives tests:
     a neighbour's records may be there too)."""
-    async with asyncio.timeout(20):
-        while True:
-            response = await client.get(
-                "/api/v1/notifications/dead-letters",
-                params={"limit": 100},
-                headers=auth(admin.token),
-            )
-            found = [d for d in response.json()["items"] if d["error"] == error]
-            if found:
-                return found
-            await asyncio.sleep(0.1)
+
+    async def found() -> list[dict[str, Any]]:
+        response = await client.get(
+            "/api/v1/notifications/dead-letters", params={"limit": 100}, headers=auth(admin.token)
+        )
+        return [d for d in response.json()["items"] if d["error"] == error]
+
+    return await eventually_async(found, f"a dead letter for {error}", timeout=20, every=0.1)
 
 
 class TestDeadLetteredRecords:

@@ -251,7 +251,7 @@ async def test_an_old_event_is_history_not_news(app: FastAPI, carol: Person) -> 
     )
     stale = event.model_copy(update={"time": datetime.now(UTC) - timedelta(days=2)})
     async with app.state.database.transaction() as session:
-        made = await service.on_fact(session, app.state.runtime.require_messaging(), stale)
+        made = await service.on_fact(session, app.state.resources.messaging, stale)
     assert made == 0
     assert await messages(app, event.id) == []
 

@@ -7,9 +7,9 @@ from retail_contracts.envelope import CloudEvent
 from retail_contracts.order import ORDER_EVENT_TYPES
 from retail_contracts.topics import INVENTORY_EVENTS, ORDER_EVENTS, PAYMENT_EVENTS
 from retail_kernel.consumer import ConsumerSpec, ignore
+from retail_order.orders import saga_service as saga
+from retail_order.orders.saga import Policy
 from retail_order.read_model.projector import project
-from retail_order.saga import service as saga
-from retail_order.saga.domain import Policy
 
 
 def saga_replies(policy: Policy) -> ConsumerSpec:

@@ -1,15 +1,17 @@
 """The Order service's injected resources and who-may-do-what dependencies."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from retail_kernel.app import resources_of
 from retail_kernel.auth import Principal, require_roles
 from retail_order.config import OrderSettings
 from retail_order.orders.catalog import ProductCatalog
+from retail_order.orders.saga import Policy
 from retail_order.orders.service import KeyRules
-from retail_order.saga.domain import Policy
 
 
 def policy_from(settings: OrderSettings) -> Policy:
@@ -33,9 +35,15 @@ async def _key_rules(request: Request) -> KeyRules:
     )
 
 
+@dataclass(frozen=True)
+class OrderResources:
+    """What the Order service makes when it starts (``ServiceSpec.resources``)."""
+
+    catalog: ProductCatalog
+
+
 async def _catalog(request: Request) -> ProductCatalog:
-    catalog: ProductCatalog = request.app.state.catalog
-    return catalog
+    return resources_of(request, OrderResources).catalog
 
 
 PolicyDep = Annotated[Policy, Depends(_policy)]

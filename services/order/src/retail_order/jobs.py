@@ -7,8 +7,8 @@ from retail_kernel.app import PeriodicJob
 from retail_kernel.db import Database
 from retail_order.config import OrderSettings
 from retail_order.orders.repository import IdempotencyRepository
-from retail_order.saga.domain import Policy
-from retail_order.saga.service import run_timeouts
+from retail_order.orders.saga import Policy
+from retail_order.orders.saga_service import run_timeouts
 
 KEY_PURGE_SECONDS = 3600.0
 

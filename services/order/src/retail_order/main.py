@@ -5,12 +5,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from retail_kernel.app import ServiceSpec, create_service_app
+from retail_kernel.app import ServiceSpec, Started, create_service_app
 from retail_kernel.breaker import CircuitBreaker
 from retail_kernel.service_client import ServiceCredentials
 from retail_order.config import OrderSettings
 from retail_order.consumers import order_read_model, saga_replies
-from retail_order.deps import policy_from
+from retail_order.deps import OrderResources, policy_from
 from retail_order.jobs import order_jobs
 from retail_order.models import Inbox, events
 from retail_order.orders.catalog import ProductCatalog
@@ -22,15 +22,15 @@ def create_app(settings: OrderSettings | None = None) -> FastAPI:
     policy = policy_from(settings)
 
     @asynccontextmanager
-    async def resources(app: FastAPI) -> AsyncIterator[None]:
+    async def resources(started: Started) -> AsyncIterator[OrderResources]:
         credentials = ServiceCredentials(
-            app.state.http,
+            started.http,
             user_url=settings.user_url,
             client_id=settings.service_client_id,
             client_secret=settings.service_client_secret.get_secret_value(),
         )
-        app.state.catalog = ProductCatalog(
-            app.state.http,
+        catalog = ProductCatalog(
+            started.http,
             credentials,
             product_url=settings.product_url,
             timeout=settings.product_timeout_seconds,
@@ -39,7 +39,7 @@ def create_app(settings: OrderSettings | None = None) -> FastAPI:
                 reset_seconds=settings.product_breaker_reset_seconds,
             ),
         )
-        yield
+        yield OrderResources(catalog=catalog)
 
     spec = ServiceSpec(
         title="Retail Order service",
@@ -48,7 +48,7 @@ def create_app(settings: OrderSettings | None = None) -> FastAPI:
         outbox=events,
         inbox_model=Inbox,
         consumers=[saga_replies(policy), order_read_model()],
-        extra_lifespan=resources,
+        resources=resources,
         periodic=order_jobs(settings, policy),
     )
     return create_service_app(settings, spec)

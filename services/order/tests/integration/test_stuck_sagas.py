@@ -2,13 +2,13 @@
 compensated; a compensation that is never answered parks the saga for an operator, who
 finds it in the staff view and finishes it."""
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from order_factories import auth, place_order
 from order_fixtures import Stack
+from retail_kernel.testing.waiting import eventually_async
 
 
 @pytest.fixture
@@ -23,16 +23,16 @@ def saga_settings() -> dict[str, Any]:
 
 async def parked(stack: Stack) -> dict[str, Any]:
     """The one order in the staff's attention view, once it shows there."""
-    async with asyncio.timeout(30):
-        while True:
-            response = await stack.order.get(
-                "/api/v1/orders/attention", headers=auth(stack.catalog.staff)
-            )
-            items: list[dict[str, Any]] = response.json()["items"]
-            if items:
-                [stuck] = items
-                return stuck
-            await asyncio.sleep(0.2)
+
+    async def attention() -> list[dict[str, Any]]:
+        response = await stack.order.get(
+            "/api/v1/orders/attention", headers=auth(stack.catalog.staff)
+        )
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    [stuck] = await eventually_async(attention, "a parked order", timeout=30, every=0.2)
+    return stuck
 
 
 async def test_an_unanswerable_compensation_parks_until_an_operator_acts(

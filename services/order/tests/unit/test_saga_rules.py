@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from retail_order.saga.domain import (
+from retail_order.orders.saga import (
     CannotCancel,
     Decision,
     NotParked,

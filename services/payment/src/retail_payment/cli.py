@@ -13,9 +13,8 @@ from retail_kernel.commands import DEFAULT_HOME, HomeOption, console, home_at
 from retail_kernel.local import Home, local_database
 from retail_kernel.registry import installed_services
 from retail_payment.config import PaymentSettings
-from retail_payment.main import configure_providers
 from retail_payment.payments.reconcile import Mismatch, reconcile
-from retail_payment.providers.registry import Providers
+from retail_payment.providers.registry import configured_providers
 
 payments = typer.Typer(help="Payments and their providers.")
 
@@ -28,7 +27,7 @@ async def reconcile_since(home: Home, since: datetime) -> list[Mismatch]:
         engine = create_async_engine(settings.database_url, pool_size=1)
         try:
             async with httpx.AsyncClient() as http:
-                providers = configure_providers(Providers(), settings, engine, http)
+                providers = configured_providers(settings, engine, http)
                 async with database.transaction() as session:
                     return await reconcile(session, providers, since)
         finally:

@@ -1,9 +1,11 @@
 """The Payment service's injected resources and who-may-do-what dependencies."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from retail_kernel.app import resources_of
 from retail_kernel.auth import CurrentUser, Principal, require_roles
 from retail_payment.config import PaymentSettings
 from retail_payment.providers.registry import Providers
@@ -14,9 +16,15 @@ async def _settings(request: Request) -> PaymentSettings:
     return settings
 
 
+@dataclass(frozen=True)
+class PaymentResources:
+    """What the Payment service makes when it starts (``ServiceSpec.resources``)."""
+
+    providers: Providers
+
+
 async def _providers(request: Request) -> Providers:
-    providers: Providers = request.app.state.providers
-    return providers
+    return resources_of(request, PaymentResources).providers
 
 
 SettingsDep = Annotated[PaymentSettings, Depends(_settings)]

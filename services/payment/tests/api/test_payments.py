@@ -21,7 +21,7 @@ async def run(app: FastAPI, action: str, payment: object, **kwargs: object) -> N
     async with app.state.database.transaction() as session:
         await operation(
             session,
-            app.state.providers,
+            app.state.resources.providers,
             payment.tenant_id,  # type: ignore[attr-defined]
             payment.order_id,  # type: ignore[attr-defined]
             source="test",

@@ -2,7 +2,6 @@
 secret verifies within one refresh, both verify during the overlap, and the retired one stops
 verifying once the rotation finishes — no restart."""
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -17,6 +16,7 @@ from payment_factories import signed, stripe_event
 from retail_kernel.testing.aws import moto_server
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.settings import settings_for_tests
+from retail_kernel.testing.waiting import eventually_async
 from retail_payment.config import PaymentSettings
 from retail_payment.main import create_app
 
@@ -73,11 +73,16 @@ async def status_with(client: httpx.AsyncClient, secret: str) -> int:
 
 
 async def until_status(client: httpx.AsyncClient, secret: str, expected: int) -> None:
-    for _ in range(50):
-        if await status_with(client, secret) == expected:
-            return
-        await asyncio.sleep(REFRESH_SECONDS / 2)
-    raise AssertionError(f"{secret} never answered {expected}")
+
+    async def answered() -> bool:
+        return await status_with(client, secret) == expected
+
+    await eventually_async(
+        answered,
+        f"{secret} answering {expected}",
+        timeout=25 * REFRESH_SECONDS,
+        every=REFRESH_SECONDS / 2,
+    )
 
 
 async def test_a_rotation_applies_while_the_service_runs(

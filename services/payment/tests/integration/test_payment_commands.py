@@ -126,7 +126,7 @@ class TestNoDoubleCharge:
     async def test_a_crash_between_the_provider_call_and_the_commit_charges_once(
         self, listening: FastAPI, kafka_producer: AIOKafkaProducer, kafka_probe: Any
     ) -> None:
-        fake = listening.state.providers.by_name["fake"]
+        fake = listening.state.resources.providers.by_name["fake"]
         real_authorize = fake.authorize
         crashes: list[str] = []
 

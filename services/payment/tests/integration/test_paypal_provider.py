@@ -168,14 +168,21 @@ class TestThroughTheService:
         assert payment.provider_ref in state.captures
         async with paypal_app.state.database.transaction() as session:
             await service.refund_by_id(
-                session, paypal_app.state.providers, "default", payment.id, 100, source="test"
+                session,
+                paypal_app.state.resources.providers,
+                "default",
+                payment.id,
+                100,
+                source="test",
             )
         assert [r["capture_id"] for r in state.refunds.values()] == [payment.provider_ref]
-        record = await paypal_app.state.providers.get("paypal").lookup(str(payment.provider_ref))
+        record = await paypal_app.state.resources.providers.get("paypal").lookup(
+            str(payment.provider_ref)
+        )
         assert (record.status, record.amount) == ("PARTIALLY_REFUNDED", 5000)
         async with paypal_app.state.database.transaction() as session:
             since = datetime.now(UTC) - timedelta(hours=1)
-            found = await reconcile(session, paypal_app.state.providers, since)
+            found = await reconcile(session, paypal_app.state.resources.providers, since)
         assert found == []
 
     async def test_verified_webhooks_apply_once_and_forged_ones_are_refused(

@@ -28,13 +28,18 @@ KEY = "sk_test_fake"
 async def run_reconcile(app: FastAPI) -> list[Mismatch]:
     since = datetime.now(UTC) - timedelta(hours=1)
     async with app.state.database.transaction() as session:
-        return await reconcile(session, app.state.providers, since)
+        return await reconcile(session, app.state.resources.providers, since)
 
 
 async def refund(app: FastAPI, payment: Payment, amount: int) -> None:
     async with app.state.database.transaction() as session:
         await service.refund_by_id(
-            session, app.state.providers, payment.tenant_id, payment.id, amount, source="test"
+            session,
+            app.state.resources.providers,
+            payment.tenant_id,
+            payment.id,
+            amount,
+            source="test",
         )
 
 

@@ -139,7 +139,12 @@ class TestThroughTheService:
             assert (payment.provider, payment.status) == ("stripe", "CAPTURED")
             async with app.state.database.transaction() as session:
                 await service.refund_by_id(
-                    session, app.state.providers, "default", payment.id, 1000, source="test"
+                    session,
+                    app.state.resources.providers,
+                    "default",
+                    payment.id,
+                    1000,
+                    source="test",
                 )
             refunded = await reload(app, payment.id)
         assert (refunded.status, refunded.refunded_amount) == ("PARTIALLY_REFUNDED", 1000)

@@ -11,6 +11,7 @@ from payment_factories import authorize, make_payment_settings, reload
 from retail_contracts.topics import PAYMENT_EVENTS
 from retail_kernel.embedded import free_port
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
+from retail_kernel.testing.waiting import eventually_async
 from retail_payment.main import create_app
 from user_factories import IdentityProvider
 
@@ -38,9 +39,11 @@ async def test_a_3ds_payment_is_confirmed_by_a_signed_webhook(
             await asyncio.sleep(0.02)
         payment = await authorize(app, uuid.uuid4(), token="tok_3ds")
         assert payment.status == "PENDING"
-        async with asyncio.timeout(15):
-            while (await reload(app, payment.id)).status != "AUTHORIZED":
-                await asyncio.sleep(0.1)
+
+        async def authorized() -> bool:
+            return (await reload(app, payment.id)).status == "AUTHORIZED"
+
+        await eventually_async(authorized, "the 3-D Secure payment authorized", timeout=15)
         events = await probe.events(count=1, timeout=15, subjects={str(payment.id)})
     finally:
         server.should_exit = True

@@ -1,9 +1,11 @@
 """The Product service's injected resources and who-may-do-what dependencies."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from retail_kernel.app import resources_of
 from retail_kernel.auth import OptionalUser, Principal, require_roles
 from retail_kernel.schemas import SafeStr
 from retail_product.config import ProductSettings
@@ -15,9 +17,15 @@ async def _settings(request: Request) -> ProductSettings:
     return settings
 
 
+@dataclass(frozen=True)
+class ProductResources:
+    """What the Product service makes when it starts (``ServiceSpec.resources``)."""
+
+    pictures: PictureStore
+
+
 async def _store(request: Request) -> PictureStore:
-    store: PictureStore = request.app.state.picture_store
-    return store
+    return resources_of(request, ProductResources).pictures
 
 
 async def _read_tenant(

@@ -6,9 +6,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from retail_kernel.app import ServiceSpec, create_service_app
+from retail_kernel.app import ServiceSpec, Started, create_service_app
 from retail_product.categories.endpoints import router as categories_router
 from retail_product.config import ProductSettings
+from retail_product.deps import ProductResources
 from retail_product.models import Inbox, events
 from retail_product.pictures.endpoints import router as pictures_router
 from retail_product.pictures.storage import make_store
@@ -21,9 +22,8 @@ def create_app(settings: ProductSettings | None = None) -> FastAPI:
     settings = settings or ProductSettings()
 
     @asynccontextmanager
-    async def resources(app: FastAPI) -> AsyncIterator[None]:
-        app.state.picture_store = make_store(settings)
-        yield
+    async def resources(_: Started) -> AsyncIterator[ProductResources]:
+        yield ProductResources(pictures=make_store(settings))
 
     spec = ServiceSpec(
         title="Retail Product service",
@@ -31,7 +31,7 @@ def create_app(settings: ProductSettings | None = None) -> FastAPI:
         routers=[products_router, categories_router, pictures_router],
         outbox=events,
         inbox_model=Inbox,
-        extra_lifespan=resources,
+        resources=resources,
         body_limits={
             r"/api/v1/products/[^/]+/pictures": settings.max_picture_bytes + MULTIPART_OVERHEAD
         },

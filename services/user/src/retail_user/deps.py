@@ -1,9 +1,11 @@
-"""The User service's injected resources (made in the lifespan, stored on ``app.state``)."""
+"""The User service's injected resources (made in the lifespan: ``UserResources``)."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from retail_kernel.app import resources_of
 from retail_kernel.ratelimit import RateLimiter, client_ip
 from retail_user.config import UserSettings
 from retail_user.passwords import PasswordHasher
@@ -15,19 +17,25 @@ async def _settings(request: Request) -> UserSettings:
     return settings
 
 
+@dataclass(frozen=True)
+class UserResources:
+    """What the User service makes when it starts (``ServiceSpec.resources``)."""
+
+    cipher: KeyCipher
+    hasher: PasswordHasher
+    limiter: RateLimiter
+
+
 async def _cipher(request: Request) -> KeyCipher:
-    cipher: KeyCipher = request.app.state.cipher
-    return cipher
+    return resources_of(request, UserResources).cipher
 
 
 async def _hasher(request: Request) -> PasswordHasher:
-    hasher: PasswordHasher = request.app.state.hasher
-    return hasher
+    return resources_of(request, UserResources).hasher
 
 
 async def _limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.limiter
-    return limiter
+    return resources_of(request, UserResources).limiter
 
 
 async def _ip(request: Request) -> str:

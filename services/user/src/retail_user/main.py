@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from retail_kernel.app import ServiceSpec, create_service_app
+from retail_kernel.app import ServiceSpec, Started, create_service_app
 from retail_kernel.db import Database
 from retail_kernel.ratelimit import RateLimiter
 from retail_user.accounts.endpoints import router as accounts_router
 from retail_user.config import UserSettings
+from retail_user.deps import UserResources
 from retail_user.models import Inbox, events
 from retail_user.passwords import PasswordHasher
 from retail_user.tokens import service as tokens
@@ -35,13 +36,15 @@ def create_app(settings: UserSettings | None = None) -> FastAPI:
     settings = settings or UserSettings()
 
     @asynccontextmanager
-    async def resources(app: FastAPI) -> AsyncIterator[None]:
-        app.state.cipher = KeyCipher(settings.key_encryption_secret.get_secret_value())
-        app.state.hasher = PasswordHasher(settings.bcrypt_rounds)
-        app.state.limiter = RateLimiter(settings.rate_limit_storage)
-        async with app.state.database.transaction() as session:
-            await tokens.signing_key(session, app.state.cipher)
-        yield
+    async def resources(started: Started) -> AsyncIterator[UserResources]:
+        cipher = KeyCipher(settings.key_encryption_secret.get_secret_value())
+        async with started.database.transaction() as session:
+            await tokens.signing_key(session, cipher)
+        yield UserResources(
+            cipher=cipher,
+            hasher=PasswordHasher(settings.bcrypt_rounds),
+            limiter=RateLimiter(settings.rate_limit_storage),
+        )
 
     spec = ServiceSpec(
         title="Retail User service",
@@ -50,6 +53,6 @@ def create_app(settings: UserSettings | None = None) -> FastAPI:
         outbox=events,
         inbox_model=Inbox,
         key_source=DatabaseKeySource,
-        extra_lifespan=resources,
+        resources=resources,
     )
     return create_service_app(settings, spec)

@@ -1,4 +1,3 @@
-import asyncio
 import json
 import logging
 
@@ -9,15 +8,19 @@ from retail_kernel.context import correlation_id
 from retail_kernel.logging import configure_logging
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client, clear_of_a_window_edge
+from retail_kernel.testing.waiting import eventually_async
 from retail_user.main import create_app
 from user_factories import PASSWORD, make_user_settings, register
 
 
 async def test_ready_once_the_database_and_the_broker_answer(client: httpx.AsyncClient) -> None:
     # The producer connects in the background, so readiness follows start-up shortly.
-    async with asyncio.timeout(10):
-        while (response := await client.get("/readyz")).status_code != 200:
-            await asyncio.sleep(0.05)
+
+    async def ready() -> httpx.Response | None:
+        response = await client.get("/readyz")
+        return response if response.status_code == 200 else None
+
+    response = await eventually_async(ready, "readiness", timeout=10)
     assert response.json() == {"status": "ready"}
 
 

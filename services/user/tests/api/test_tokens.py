@@ -236,7 +236,9 @@ class TestKeyRotation:
         old_token = (await login(client))["access_token"]
         old_kid = jwt.get_unverified_header(old_token)["kid"]
         async with app.state.database.transaction() as session:
-            new_key = await tokens.rotate_keys(session, app.state.settings, app.state.cipher)
+            new_key = await tokens.rotate_keys(
+                session, app.state.settings, app.state.resources.cipher
+            )
 
         new_token = (await login(client))["access_token"]
         kids = {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
@@ -250,8 +252,8 @@ class TestKeyRotation:
         self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:
         async with app.state.database.transaction() as session:
-            old = await tokens.signing_key(session, app.state.cipher)
-            await tokens.rotate_keys(session, app.state.settings, app.state.cipher)
+            old = await tokens.signing_key(session, app.state.resources.cipher)
+            await tokens.rotate_keys(session, app.state.settings, app.state.resources.cipher)
             old.verify_until = datetime.now(UTC) - timedelta(seconds=1)
         kids = {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
         assert old.kid not in kids
@@ -259,7 +261,7 @@ class TestKeyRotation:
 
     async def test_private_keys_are_stored_encrypted(self, app: FastAPI) -> None:
         async with app.state.database.transaction() as session:
-            key = await tokens.signing_key(session, app.state.cipher)
+            key = await tokens.signing_key(session, app.state.resources.cipher)
         assert b"PRIVATE KEY" not in key.private_key_encrypted
         assert "d" not in key.public_jwk
 

@@ -2,7 +2,9 @@
 
 Once per test session it starts embedded PostgreSQL and the embedded broker, creates every
 installed service's database with ``alembic upgrade head`` (never ``create_all``) and fails when
-a service's models and migrations drift. ``retail_db`` gives a test empty databases.
+a service's models and migrations drift. ``retail_db`` gives a test empty databases;
+``kernel_db`` gives the kernel's own tests their tiny schema (``retail_kernel.testing.schema``),
+emptied.
 """
 
 import asyncio
@@ -16,9 +18,10 @@ from aiokafka import AIOKafkaProducer
 
 from retail_contracts.topics import ALL_TOPICS_AND_DEAD_LETTERS
 from retail_kernel import embedded, migrations
-from retail_kernel.db import asyncpg_dsn
+from retail_kernel.db import Database, asyncpg_dsn
 from retail_kernel.kafka import ensure_topics
 from retail_kernel.registry import ServiceInfo, stateful_services
+from retail_kernel.testing import schema
 from retail_kernel.testing.kafka import TopicProbe
 
 
@@ -96,6 +99,34 @@ async def retail_db(retail_databases: ServiceDatabases) -> ServiceDatabases:
     for name, url in retail_databases.urls.items():
         await _reset(url, retail_databases.services[name].seeded_tables)
     return retail_databases
+
+
+@pytest.fixture(scope="session")
+def kernel_database_url(retail_infra: RetailInfra) -> str:
+    """The kernel's test database with its tiny schema (made from the models: it has no
+    migrations, being no service's)."""
+    asyncio.run(embedded.ensure_database(retail_infra.admin_uri, schema.DATABASE))
+    url = embedded.service_database_url(retail_infra.admin_uri, schema.DATABASE)
+
+    async def create() -> None:
+        database = Database(url, source="retail/kernel-test", metered=False)
+        try:
+            async with database.engine.begin() as connection:
+                await connection.run_sync(schema.Base.metadata.create_all)
+        finally:
+            await database.dispose()
+
+    asyncio.run(create())
+    return url
+
+
+@pytest.fixture
+async def kernel_db(kernel_database_url: str) -> AsyncIterator[Database]:
+    """The kernel's test database, emptied, as the kernel's code takes it."""
+    await _reset(kernel_database_url, ())
+    database = Database(kernel_database_url, source="retail/kernel-test", metered=False)
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

@@ -86,10 +86,4 @@ def answer_row(session: Transaction, tenant_id: str, answer: ReservationRead) ->
 async def publish_answer(session: Transaction, tenant_id: str, answer: ReservationRead) -> None:
     """Write the answer's event on its own (statements that write it themselves take
     ``answer_row``)."""
-    await events.add(
-        session,
-        answer_event(tenant_id, answer),
-        key=str(answer.order_id),
-        subject=str(answer.reservation_id),
-        tenant_id=tenant_id,
-    )
+    await events.write(session, answer_row(session, tenant_id, answer))

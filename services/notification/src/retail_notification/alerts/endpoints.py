@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import SecretStr
 
+from retail_kernel.app import resources_of
 from retail_kernel.db import SessionDep
 from retail_kernel.errors import Unauthorized
 from retail_kernel.openapi import problem_responses
@@ -11,6 +12,7 @@ from retail_notification.alerts import service
 from retail_notification.alerts.exceptions import AlertChannelsInvalid
 from retail_notification.alerts.schemas import AlertBatch, AlertsAccepted
 from retail_notification.deps import SettingsDep
+from retail_notification.messages.service import NotificationResources
 
 router = APIRouter(prefix="/api/v1/notifications/alerts", tags=["alerts"])
 OPERATOR_CHANNELS = ("slack", "teams", "email", "sms")
@@ -32,7 +34,7 @@ async def receive_alerts(
         raise AlertChannelsInvalid(f"channels must be some of {', '.join(OPERATOR_CHANNELS)}")
     made = await service.receive(
         session,
-        request.app.state.runtime.require_messaging(),
+        resources_of(request, NotificationResources).messaging,
         settings.operators_tenant,
         batch,
         wanted,

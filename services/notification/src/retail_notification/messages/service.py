@@ -3,7 +3,7 @@ persisted retries, listed for their owners and admins."""
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -52,17 +52,13 @@ class Messaging:
     max_event_age: timedelta = timedelta(days=1)
 
 
-@dataclass
-class Runtime:
-    """What the consumer and the delivery job use, made once the app's lifespan runs."""
+@dataclass(frozen=True)
+class NotificationResources:
+    """What the Notification service makes when it starts (``ServiceSpec.resources``): how
+    events become messages, and the transports that deliver them."""
 
-    messaging: Messaging | None = None
-    transports: Mapping[str, Transport] = field(default_factory=dict)
-
-    def require_messaging(self) -> Messaging:
-        if self.messaging is None:
-            raise RuntimeError("the app's lifespan has not started")
-        return self.messaging
+    messaging: Messaging
+    transports: Mapping[str, Transport]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from retail_kernel.errors import BadRequest, UnprocessableContent
 from retail_kernel.events import new_id
 from retail_kernel.pagination import decode_cursor, encode_cursor
 from retail_order.models import IdempotencyKey, Order
-from retail_order.orders import domain
+from retail_order.orders import domain, saga, saga_service
 from retail_order.orders.catalog import ProductCatalog
 from retail_order.orders.exceptions import (
     CannotCancel,
@@ -27,13 +27,11 @@ from retail_order.orders.exceptions import (
     ProductsNotOrderable,
     RequestInProgress,
 )
+from retail_order.orders.metrics import ORDERS_BY_STATUS
 from retail_order.orders.repository import IdempotencyRepository, OrderRepository
+from retail_order.orders.saga import Policy
 from retail_order.orders.schemas import OrderCreate, OrderPage, OrderRead
 from retail_order.read_model.repository import ReadRepository
-from retail_order.saga import domain as saga_domain
-from retail_order.saga import service as saga
-from retail_order.saga.domain import Policy
-from retail_order.saga.metrics import ORDERS_BY_STATUS
 
 
 @dataclass(frozen=True)
@@ -146,10 +144,11 @@ async def _place(
     policy: Policy,
     number: int,
 ) -> Order:
-    """The order, its lines and its first status; then the saga's first command."""
+    """The order, written once in its started state, its lines and its first status; then its
+    saga's first command."""
     repository = OrderRepository(session)
     now = datetime.now(UTC)
-    started = saga_domain.start(now, policy)
+    started = saga.start(now, policy)
     order = Order(
         id=new_id(),
         tenant_id=principal.tenant_id,
@@ -165,7 +164,7 @@ async def _place(
         short_lines=None,
         created_at=now,
         updated_at=now,
-        **{**saga.saga_columns(started.saga), "step": None, "attempts": 0, "deadline": None},
+        **saga_service.saga_columns(started.saga),
     )
     await repository.add(order)
     await repository.add_lines(
@@ -184,8 +183,9 @@ async def _place(
     )
     await repository.add_history(order.id, order.status, None, now)
     ORDERS_BY_STATUS.labels(order.status, "").inc()
-    await saga.publish(session, order, OrderCreated)
-    await saga.apply(session, order, started, now, policy)
+    lines = await repository.lines(order.id)
+    await saga_service.publish(session, order, OrderCreated, lines)
+    await saga_service.send(session, order, lines, started, policy)
     return order
 
 
@@ -193,7 +193,7 @@ async def order_read(session: AsyncSession, order: Order) -> OrderRead:
     """The order as its write side stands now (the creator's read-your-writes)."""
     repository = OrderRepository(session)
     lines, history = await repository.lines(order.id), await repository.history(order.id)
-    data = saga.snapshot(order, lines, history)
+    data = saga_service.snapshot(order, lines, history)
     return OrderRead.model_validate(
         {**data, "id": order.id, "short_lines": order.short_lines or []}, from_attributes=True
     )
@@ -260,10 +260,10 @@ async def cancel(
     order = await _locked(session, principal, order_id)
     now = datetime.now(UTC)
     try:
-        decision = saga_domain.request_cancel(saga.saga_of(order), now, policy)
-    except saga_domain.CannotCancel as exc:
+        decision = saga.request_cancel(saga_service.saga_of(order), now, policy)
+    except saga.CannotCancel as exc:
         raise CannotCancel(str(exc)) from exc
-    await saga.apply(session, order, decision, now, policy)
+    await saga_service.apply(session, order, decision, now, policy)
     return await order_read(session, order)
 
 
@@ -274,12 +274,12 @@ async def resume(
     hand and lets the saga carry on."""
     order = await _locked(session, principal, order_id)
     now = datetime.now(UTC)
-    act = saga_domain.force_compensate if force else saga_domain.retry
+    act = saga.force_compensate if force else saga.retry
     try:
-        decision = act(saga.saga_of(order), now, policy)
-    except saga_domain.NotParked as exc:
+        decision = act(saga_service.saga_of(order), now, policy)
+    except saga.NotParked as exc:
         raise NotParked() from exc
-    await saga.apply(session, order, decision, now, policy)
+    await saga_service.apply(session, order, decision, now, policy)
     return await order_read(session, order)
 
 

@@ -2,7 +2,7 @@
 
 from prometheus_client import Counter, Histogram
 
-from retail_order.saga.domain import Step
+from retail_order.orders.saga import Step
 
 ORDERS_BY_STATUS = Counter(
     "retail_orders_status_changes_total", "Orders entering each status", ["status", "reason"]

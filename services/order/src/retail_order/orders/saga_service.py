@@ -1,5 +1,6 @@
-"""Runs the saga: loads an order's saga state, asks ``saga.domain`` what to do, and in the same
-transaction stores the answer, writes the command to the outbox and publishes the order's event.
+"""Runs the saga: loads an order's saga state, asks ``saga`` (the pure state machine) what to
+do, and in the same transaction stores the answer, writes the command to the outbox and
+publishes the order's event.
 """
 
 from collections.abc import Sequence
@@ -48,11 +49,20 @@ from retail_contracts.payment import (
 from retail_kernel.db import Database
 from retail_order.models import Order, OrderLine, StatusChange, events
 from retail_order.orders.domain import order_number
+from retail_order.orders.metrics import ORDERS_BY_STATUS, SAGA_SECONDS, SAGAS_PARKED
 from retail_order.orders.repository import OrderRepository
+from retail_order.orders.saga import (
+    FINAL,
+    Decision,
+    Policy,
+    Reply,
+    Saga,
+    Status,
+    Step,
+    on_reply,
+    on_timeout,
+)
 from retail_order.read_model.repository import EventLogRepository
-from retail_order.saga import domain
-from retail_order.saga.domain import Decision, Policy, Reply, Saga, Status, Step
-from retail_order.saga.metrics import ORDERS_BY_STATUS, SAGA_SECONDS, SAGAS_PARKED
 
 ACTOR = "order-saga"
 # The Inventory and Payment facts that answer the saga's commands.
@@ -119,15 +129,7 @@ async def apply(
     if decision.parked:
         SAGAS_PARKED.labels(order.step or "").inc()
     lines = await repository.lines(order.id) if decision.send or changed else []
-    if decision.send is not None:
-        await events.add(
-            session,
-            command_for(order, lines, decision.send, policy.reservation_ttl_seconds),
-            key=str(order.id),
-            subject=str(order.id),
-            tenant_id=order.tenant_id,
-            actor=ACTOR,
-        )
+    await send(session, order, lines, decision, policy)
     if decision.parked:
         await publish(session, order, OrderNeedsAttention, lines)
     elif decision.resumed and not decision.status_changed:
@@ -136,9 +138,29 @@ async def apply(
         await publish(session, order, EVENT_FOR_STATUS[order.status], lines)
 
 
+async def send(
+    session: AsyncSession,
+    order: Order,
+    lines: Sequence[OrderLine],
+    decision: Decision,
+    policy: Policy,
+) -> None:
+    """The decision's command, if it sends one, to the outbox."""
+    if decision.send is None:
+        return
+    await events.add(
+        session,
+        command_for(order, lines, decision.send, policy.reservation_ttl_seconds),
+        key=str(order.id),
+        subject=str(order.id),
+        tenant_id=order.tenant_id,
+        actor=ACTOR,
+    )
+
+
 def _count(order: Order, now: datetime) -> None:
     ORDERS_BY_STATUS.labels(order.status, order.reason or "").inc()
-    if Status(order.status) in domain.FINAL:
+    if Status(order.status) in FINAL:
         elapsed = (now - order.created_at).total_seconds()
         SAGA_SECONDS.labels(order.status).observe(elapsed)
 
@@ -261,7 +283,7 @@ async def handle_reply(session: AsyncSession, event: CloudEvent, policy: Policy)
     if reservation_id is not None and reservation_id != order.reservation_id:
         return
     now = datetime.now(UTC)
-    decision = domain.on_reply(saga_of(order), reply, now, policy)
+    decision = on_reply(saga_of(order), reply, now, policy)
     if reply is Reply.RESERVATION_FAILED and decision.status_changed:
         await repository.set(order, short_lines=event.data.get("short_lines", []))
     await apply(session, order, decision, now, policy)
@@ -278,7 +300,7 @@ async def run_timeouts(database: Database, policy: Policy, *, limit: int = 200) 
             if order is None:
                 return handled
             now = datetime.now(UTC)
-            decision = domain.on_timeout(saga_of(order), now, policy)
+            decision = on_timeout(saga_of(order), now, policy)
             await apply(session, order, decision, now, policy)
         handled += 1
     return handled

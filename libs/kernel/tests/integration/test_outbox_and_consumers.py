@@ -1,4 +1,4 @@
-"""The kernel's outbox relay and consumer runner, on the User service's own tables."""
+"""The kernel's outbox relay and consumer runner, on the kernel's own test tables."""
 
 import asyncio
 import json
@@ -21,11 +21,12 @@ from retail_kernel.db import Database
 from retail_kernel.events import build_event
 from retail_kernel.kafka import ensure_topics
 from retail_kernel.relay import OutboxRelay, replay
+from retail_kernel.settings import BaseServiceSettings
 from retail_kernel.testing.plugin import RetailInfra
+from retail_kernel.testing.schema import Inbox, Outbox
+from retail_kernel.testing.schema import events as outbox
+from retail_kernel.testing.waiting import eventually_async
 from retail_kernel.tracing import configure_tracing
-from retail_user.config import UserSettings
-from retail_user.models import Inbox, Outbox
-from retail_user.models import events as outbox
 
 TOPIC = "retail.user.events"
 
@@ -39,9 +40,7 @@ def _registered(name: str) -> UserRegistered:
 async def _run_until(task_factory: Any, condition: Any, timeout: float = 10.0) -> None:
     task = asyncio.create_task(task_factory())
     try:
-        async with asyncio.timeout(timeout):
-            while not await condition():
-                await asyncio.sleep(0.02)
+        await eventually_async(condition, timeout=timeout, every=0.02)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -160,7 +159,7 @@ class TestConsumer:
         self,
         database: Database,
         kafka_producer: AIOKafkaProducer,
-        settings: UserSettings,
+        settings: BaseServiceSettings,
         handler: Any,
         topic: str,
     ) -> ConsumerRunner:
@@ -188,14 +187,14 @@ class TestConsumer:
         self,
         database: Database,
         kafka_producer: AIOKafkaProducer,
-        user_settings: UserSettings,
+        kernel_settings: BaseServiceSettings,
         topic: str,
     ) -> None:
         event = build_event(_registered("twice"), source="test", subject="s")
         value = event.model_dump_json().encode()
         await kafka_producer.send_and_wait(topic, value, key=b"k")
         await kafka_producer.send_and_wait(topic, value, key=b"k")
-        runner = self._runner(database, kafka_producer, user_settings, self._effect, topic)
+        runner = self._runner(database, kafka_producer, kernel_settings, self._effect, topic)
 
         async def handled_both() -> bool:
             async with database.transaction() as session:
@@ -212,12 +211,12 @@ class TestConsumer:
         self,
         database: Database,
         kafka_producer: AIOKafkaProducer,
-        user_settings: UserSettings,
+        kernel_settings: BaseServiceSettings,
         kafka_probe: Any,
         topic: str,
     ) -> None:
         dlq = await kafka_probe(f"{topic}.dlq")
-        settings = user_settings.model_copy(
+        settings = kernel_settings.model_copy(
             update={"consumer_max_attempts": 3, "consumer_backoff_seconds": 0.01}
         )
         attempts: dict[str, int] = {}
@@ -260,7 +259,7 @@ class TestConsumer:
         self,
         database: Database,
         kafka_producer: AIOKafkaProducer,
-        user_settings: UserSettings,
+        kernel_settings: BaseServiceSettings,
         kafka_probe: Any,
         topic: str,
     ) -> None:
@@ -275,7 +274,7 @@ class TestConsumer:
         spec = ConsumerSpec(name=name, topics=[topic], handlers={UserRegistered: self._effect})
         runner = ConsumerRunner(
             spec, database=database, producer=kafka_producer, inbox_model=Inbox,
-            settings=user_settings,
+            settings=kernel_settings,
         )  # fmt: skip
 
         async def known_handled() -> bool:
@@ -292,7 +291,7 @@ class TestConsumer:
         self,
         database: Database,
         kafka_producer: AIOKafkaProducer,
-        user_settings: UserSettings,
+        kernel_settings: BaseServiceSettings,
         retail_infra: RetailInfra,
         topic: str,
     ) -> None:
@@ -306,7 +305,7 @@ class TestConsumer:
             await asyncio.sleep(0.2)  # a handler still at work when the stop comes
             await self._effect(session, event)
 
-        runner = self._runner(database, kafka_producer, user_settings, slow, topic)
+        runner = self._runner(database, kafka_producer, kernel_settings, slow, topic)
         task = asyncio.create_task(runner.run())
         await asyncio.wait_for(started.wait(), timeout=20)
         runner.stop()
@@ -330,7 +329,7 @@ class TestTracePropagation:
         self,
         database: Database,
         kafka_producer: AIOKafkaProducer,
-        user_settings: UserSettings,
+        kernel_settings: BaseServiceSettings,
         kafka_probe: Any,
         topic: str,
     ) -> None:
@@ -371,7 +370,7 @@ class TestTracePropagation:
             database=database,
             producer=kafka_producer,
             inbox_model=Inbox,
-            settings=user_settings,
+            settings=kernel_settings,
         )
 
         async def handled() -> bool:

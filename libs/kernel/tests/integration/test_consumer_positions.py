@@ -22,9 +22,10 @@ from retail_kernel.consumer import ConsumerRunner, ConsumerSpec
 from retail_kernel.db import Database
 from retail_kernel.events import build_event
 from retail_kernel.kafka import ensure_topics
+from retail_kernel.settings import BaseServiceSettings
 from retail_kernel.testing.plugin import RetailInfra
-from retail_user.config import UserSettings
-from retail_user.models import Inbox
+from retail_kernel.testing.schema import Inbox
+from retail_kernel.testing.waiting import eventually_async
 
 WAIT_SECONDS = 30
 
@@ -43,12 +44,7 @@ async def _handled(database: Database, runner: ConsumerRunner) -> int:
 
 
 async def _until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    try:
-        async with asyncio.timeout(WAIT_SECONDS):
-            while not await condition():
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        pytest.fail(f"not within {WAIT_SECONDS} s: {what}")
+    await eventually_async(condition, what, timeout=WAIT_SECONDS)
 
 
 async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
@@ -79,7 +75,7 @@ class Runner:
     def __init__(
         self,
         database: Database,
-        settings: UserSettings,
+        settings: BaseServiceSettings,
         producer: AIOKafkaProducer,
         *,
         group: str,
@@ -140,7 +136,7 @@ class TestPositions:
     async def test_a_committed_offset_past_the_end_of_the_log_reads_it_from_the_start(
         self,
         database: Database,
-        user_settings: UserSettings,
+        kernel_settings: BaseServiceSettings,
         kafka_producer: AIOKafkaProducer,
         retail_infra: RetailInfra,
     ) -> None:
@@ -153,7 +149,7 @@ class TestPositions:
         await _commit(bootstrap, group, topic, end + 1000)
         await kafka_producer.send_and_wait(topic, _record("after"))
 
-        runner = Runner(database, user_settings, kafka_producer, group=group, topic=topic)
+        runner = Runner(database, kernel_settings, kafka_producer, group=group, topic=topic)
         try:
             await _until(lambda: _has(runner, "after"), "the record after the restart is handled")
         finally:
@@ -161,11 +157,11 @@ class TestPositions:
         assert "before" in runner.seen  # read again from the start: nothing is skipped
 
     async def test_what_was_read_before_the_broker_restarted_empty_is_not_committed_after(
-        self, database: Database, user_settings: UserSettings, own_broker: OwnBroker
+        self, database: Database, kernel_settings: BaseServiceSettings, own_broker: OwnBroker
     ) -> None:
         topic = "positions"
         bootstrap = own_broker.bootstrap
-        settings = user_settings.model_copy(update={"kafka_bootstrap_servers": bootstrap})
+        settings = kernel_settings.model_copy(update={"kafka_bootstrap_servers": bootstrap})
         group = f"test-{uuid.uuid4().hex[:8]}"
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
         await ensure_topics(bootstrap, [topic, f"{topic}.dlq"])
