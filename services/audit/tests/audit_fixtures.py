@@ -7,15 +7,14 @@ from fastapi import FastAPI
 from audit_factories import make_audit_settings
 from retail_audit.config import AuditSettings
 from retail_audit.main import create_app
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.kafka import consumers_joined
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
-from user_factories import IdentityProvider
-from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 
 @pytest.fixture
 def audit_settings(
-    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: IdentityProvider
+    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: StaticIdentity
 ) -> AuditSettings:
     return make_audit_settings(
         retail_db.url("audit"),

@@ -7,14 +7,13 @@ from fastapi import FastAPI
 from inventory_factories import make_inventory_settings
 from retail_inventory.config import InventorySettings
 from retail_inventory.main import create_app
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
-from user_factories import IdentityProvider
-from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 
 @pytest.fixture
 def inventory_settings(
-    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: IdentityProvider
+    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: StaticIdentity
 ) -> InventorySettings:
     return make_inventory_settings(
         retail_db.url("inventory"), retail_infra.bootstrap_servers, jwks_url=identity.jwks_url
@@ -36,11 +35,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def staff(identity: IdentityProvider) -> str:
+async def staff(identity: StaticIdentity) -> str:
     return await identity.token("stella", roles=("staff",))
 
 
 @pytest.fixture
-async def saga(identity: IdentityProvider) -> str:
+async def saga(identity: StaticIdentity) -> str:
     """A service token, as the Order service holds."""
     return await identity.service_token("order-service")

@@ -5,16 +5,15 @@ import pytest
 from fastapi import FastAPI
 
 from payment_factories import make_payment_settings
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_payment.config import PaymentSettings
 from retail_payment.main import create_app
-from user_factories import IdentityProvider
-from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 
 @pytest.fixture
 def payment_settings(
-    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: IdentityProvider
+    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: StaticIdentity
 ) -> PaymentSettings:
     return make_payment_settings(
         retail_db.url("payment"), retail_infra.bootstrap_servers, jwks_url=identity.jwks_url
@@ -36,5 +35,5 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def admin(identity: IdentityProvider) -> str:
+async def admin(identity: StaticIdentity) -> str:
     return await identity.token("ada", roles=("admin",))

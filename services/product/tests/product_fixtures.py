@@ -6,18 +6,17 @@ import pytest
 from fastapi import FastAPI
 
 from product_factories import make_product_settings
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_product.config import ProductSettings
 from retail_product.main import create_app
-from user_factories import IdentityProvider
-from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 
 @pytest.fixture
 def product_settings(
     retail_db: ServiceDatabases,
     retail_infra: RetailInfra,
-    identity: IdentityProvider,
+    identity: StaticIdentity,
     tmp_path: Path,
 ) -> ProductSettings:
     return make_product_settings(
@@ -43,5 +42,5 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def staff(identity: IdentityProvider) -> str:
+async def staff(identity: StaticIdentity) -> str:
     return await identity.token("stella", roles=("staff",))

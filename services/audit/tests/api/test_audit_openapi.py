@@ -8,27 +8,24 @@ from schemathesis import GenerationMode
 from audit_factories import make_audit_settings
 from retail_audit.main import create_app
 from retail_kernel.testing.conformance import conformance_failures
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
-from retail_user.main import create_app as create_user_app
-from user_factories import issue_token_sync, make_user_settings
 
 
 @pytest.fixture(scope="module")
 def live_audit_service(
-    retail_databases: ServiceDatabases, retail_infra: RetailInfra
+    retail_databases: ServiceDatabases, retail_infra: RetailInfra, identity: StaticIdentity
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    user_db, bootstrap = retail_databases.url("user"), retail_infra.bootstrap_servers
-    with threaded_server(create_user_app(make_user_settings(user_db, bootstrap))) as users:
-        tokens = {
-            "admin": issue_token_sync(user_db, users, "auditadmin", roles=("admin",)),
-            "acme": issue_token_sync(user_db, users, "acmeadmin", roles=("admin",), tenant="acme"),
-        }
-        settings = make_audit_settings(
-            retail_databases.url("audit"), bootstrap, jwks_url=f"{users}/.well-known/jwks.json"
-        )
-        with threaded_server(create_app(settings)) as base:
-            yield base, tokens
+    tokens = {
+        "admin": identity.user_token("auditadmin", roles=("admin",)),
+        "acme": identity.user_token("acmeadmin", roles=("admin",), tenant="acme"),
+    }
+    settings = make_audit_settings(
+        retail_databases.url("audit"), retail_infra.bootstrap_servers, jwks_url=identity.jwks_url
+    )
+    with threaded_server(create_app(settings)) as base:
+        yield base, tokens
 
 
 @pytest.mark.parametrize("role", ["admin", "acme"])

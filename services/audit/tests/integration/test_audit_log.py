@@ -17,9 +17,9 @@ from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.inventory import StockAdjusted
 from retail_contracts.user import PasswordResetRequested, UserRegistered
 from retail_kernel.events import build_event
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.kafka import resend
 from retail_kernel.testing.waiting import eventually_async
-from user_factories import IdentityProvider
 
 EVENTS = "/api/v1/audit/events"
 
@@ -59,7 +59,7 @@ class TestAuditLog:
         app: FastAPI,
         client: httpx.AsyncClient,
         kafka_producer: AIOKafkaProducer,
-        identity: IdentityProvider,
+        identity: StaticIdentity,
     ) -> None:
         admin = await identity.token("root", roles=("admin",))
         facts = [registered(f"u{n}") for n in range(3)]
@@ -83,7 +83,7 @@ class TestAuditLog:
         app: FastAPI,
         client: httpx.AsyncClient,
         kafka_producer: AIOKafkaProducer,
-        identity: IdentityProvider,
+        identity: StaticIdentity,
     ) -> None:
         admin = await identity.token("root", roles=("admin",))
         user = uuid.uuid4()
@@ -106,7 +106,7 @@ class TestAuditLog:
         app: FastAPI,
         client: httpx.AsyncClient,
         kafka_producer: AIOKafkaProducer,
-        identity: IdentityProvider,
+        identity: StaticIdentity,
     ) -> None:
         operator = await identity.token("root", roles=("admin",))
         acme_admin = await identity.token("olga", roles=("admin",), tenant="acme")
@@ -135,7 +135,7 @@ class TestAuditLog:
         app: FastAPI,
         client: httpx.AsyncClient,
         kafka_producer: AIOKafkaProducer,
-        identity: IdentityProvider,
+        identity: StaticIdentity,
     ) -> None:
         admin = await identity.token("root", roles=("admin",))
         facts = [registered(f"p{n}") for n in range(5)]
@@ -161,7 +161,7 @@ class TestAuditLog:
 class TestAppendOnly:
     async def test_the_database_refuses_changes_and_removals(
         self, app: FastAPI, client: httpx.AsyncClient, kafka_producer: AIOKafkaProducer,
-        identity: IdentityProvider,
+        identity: StaticIdentity,
     ) -> None:  # fmt: skip
         admin = await identity.token("root", roles=("admin",))
         fact = registered("keep")
@@ -179,7 +179,7 @@ class TestAppendOnly:
         assert event["type"] == "retail.user.registered.v1"
 
     async def test_the_api_has_no_way_to_change_an_event(
-        self, app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+        self, app: FastAPI, client: httpx.AsyncClient, identity: StaticIdentity
     ) -> None:
         admin = await identity.token("root", roles=("admin",))
         for method in ("PUT", "PATCH", "DELETE", "POST"):

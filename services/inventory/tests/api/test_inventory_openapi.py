@@ -8,30 +8,27 @@ from schemathesis import GenerationMode
 from inventory_factories import make_inventory_settings
 from retail_inventory.main import create_app
 from retail_kernel.testing.conformance import conformance_failures
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
-from retail_user.main import create_app as create_user_app
-from user_factories import issue_token_sync, make_user_settings, service_token_sync
 
 
 @pytest.fixture(scope="module")
 def live_inventory_service(
-    retail_databases: ServiceDatabases, retail_infra: RetailInfra
+    retail_databases: ServiceDatabases, retail_infra: RetailInfra, identity: StaticIdentity
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    """The User and Inventory services in threads of their own; a staff and a service token."""
-    user_db, bootstrap = retail_databases.url("user"), retail_infra.bootstrap_servers
-    with threaded_server(create_user_app(make_user_settings(user_db, bootstrap))) as users:
-        tokens = {
-            "staff": issue_token_sync(user_db, users, "fuzzstock", roles=("staff",)),
-            "service": service_token_sync(user_db, users, "fuzz-order-service"),
-        }
-        settings = make_inventory_settings(
-            retail_databases.url("inventory"),
-            bootstrap,
-            jwks_url=f"{users}/.well-known/jwks.json",
-        )
-        with threaded_server(create_app(settings)) as base:
-            yield base, tokens
+    """The Inventory service in a thread of its own; a staff and a service token."""
+    tokens = {
+        "staff": identity.user_token("fuzzstock", roles=("staff",)),
+        "service": identity.client_token("fuzz-order-service"),
+    }
+    settings = make_inventory_settings(
+        retail_databases.url("inventory"),
+        retail_infra.bootstrap_servers,
+        jwks_url=identity.jwks_url,
+    )
+    with threaded_server(create_app(settings)) as base:
+        yield base, tokens
 
 
 @pytest.mark.parametrize("role", ["staff", "service"])

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from inventory_factories import auth, create_warehouse, level, receive, reserve_body
 from retail_inventory.jobs import sweep_expired
-from user_factories import IdentityProvider
+from retail_kernel.testing.identity import StaticIdentity
 
 
 async def stocked(client: httpx.AsyncClient, staff: str, stock: dict[str, dict[str, int]]) -> None:
@@ -108,7 +108,7 @@ class TestReserve:
         assert (await level(client, staff, "SKU-1"))["BER-1"]["reserved"] == 2
 
     async def test_only_services_reserve_and_release(
-        self, client: httpx.AsyncClient, staff: str, identity: IdentityProvider
+        self, client: httpx.AsyncClient, staff: str, identity: StaticIdentity
     ) -> None:
         customer = await identity.token("carla")
         for token in (staff, customer):
@@ -120,7 +120,7 @@ class TestReserve:
             ).status_code == 403
 
     async def test_another_tenants_reservation_is_not_found(
-        self, client: httpx.AsyncClient, staff: str, saga: str, identity: IdentityProvider
+        self, client: httpx.AsyncClient, staff: str, saga: str, identity: StaticIdentity
     ) -> None:
         await stocked(client, staff, {"BER-1": {"SKU-1": 5}})
         body = reserve_body({"SKU-1": 2})

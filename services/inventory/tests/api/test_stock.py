@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from inventory_factories import auth, create_warehouse, level, receive
 from retail_kernel.db import Database
-from user_factories import IdentityProvider
+from retail_kernel.testing.identity import StaticIdentity
 
 
 class TestWarehouses:
@@ -33,7 +33,7 @@ class TestWarehouses:
         assert again.headers["content-type"] == "application/problem+json"
 
     async def test_customers_and_services_cannot_manage_stock(
-        self, client: httpx.AsyncClient, identity: IdentityProvider, saga: str
+        self, client: httpx.AsyncClient, identity: StaticIdentity, saga: str
     ) -> None:
         customer = await identity.token("carla")
         for token in (customer, saga):
@@ -47,7 +47,7 @@ class TestWarehouses:
         assert anonymous.status_code == 401
 
     async def test_tenants_see_only_their_own_warehouses_and_stock(
-        self, client: httpx.AsyncClient, staff: str, identity: IdentityProvider
+        self, client: httpx.AsyncClient, staff: str, identity: StaticIdentity
     ) -> None:
         await create_warehouse(client, staff, "BER-1")
         await receive(client, staff, "SKU-1", "BER-1", 5)

@@ -19,16 +19,16 @@ from retail_contracts.inventory import StockLow, StockReplenished
 from retail_contracts.topics import INVENTORY_EVENTS
 from retail_inventory.main import create_app
 from retail_kernel.db import asyncpg_dsn
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
-from user_factories import IdentityProvider
 
 CLIENTS = 200
 
 
 @pytest.fixture
 async def inventory_url(
-    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: IdentityProvider
+    retail_db: ServiceDatabases, retail_infra: RetailInfra, identity: StaticIdentity
 ) -> AsyncIterator[str]:
     """The Inventory service under uvicorn in a thread, with a pool large enough for a storm."""
     settings = make_inventory_settings(
@@ -191,7 +191,7 @@ def assert_balanced(found: dict[str, Any]) -> None:
 
 class TestOversell:
     async def test_200_clients_for_20_units_get_exactly_20(
-        self, inventory_url: str, retail_db: ServiceDatabases, identity: IdentityProvider
+        self, inventory_url: str, retail_db: ServiceDatabases, identity: StaticIdentity
     ) -> None:
         staff = await identity.token("stella", roles=("staff",))
         saga = await identity.service_token("order-service")
@@ -205,7 +205,7 @@ class TestOversell:
         assert list(found["levels"].values()) == [(20, 20)]
 
     async def test_multi_line_orders_over_hot_skus_are_never_partial(
-        self, inventory_url: str, retail_db: ServiceDatabases, identity: IdentityProvider
+        self, inventory_url: str, retail_db: ServiceDatabases, identity: StaticIdentity
     ) -> None:
         staff = await identity.token("stella", roles=("staff",))
         saga = await identity.service_token("order-service")
@@ -249,7 +249,7 @@ class TestOversell:
         self,
         inventory_url: str,
         retail_db: ServiceDatabases,
-        identity: IdentityProvider,
+        identity: StaticIdentity,
         kafka_probe: Any,
     ) -> None:
         staff = await identity.token("stella", roles=("staff",))

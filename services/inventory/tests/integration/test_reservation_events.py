@@ -21,16 +21,16 @@ from retail_inventory.main import create_app
 from retail_inventory.models import events as outbox
 from retail_kernel.db import Database, asyncpg_dsn
 from retail_kernel.outbox import NOTIFY_CHANNEL
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client
 from retail_kernel.testing.waiting import eventually_async
-from user_factories import IdentityProvider
 
 
 async def test_the_relay_beside_a_writer_is_woken_without_a_notify(
     retail_db: ServiceDatabases,
     retail_infra: RetailInfra,
-    identity: IdentityProvider,
+    identity: StaticIdentity,
     kafka_probe: Any,
 ) -> None:
     # Polling once a minute: only a wake-up can deliver the answer within the test's time.

@@ -16,9 +16,9 @@ from inventory_factories import (
 )
 from retail_contracts.topics import INVENTORY_EVENTS
 from retail_inventory.main import create_app
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client
-from user_factories import IdentityProvider
 
 RESERVATIONS = 12
 
@@ -26,7 +26,7 @@ RESERVATIONS = 12
 async def test_two_sweepers_expire_each_reservation_exactly_once(
     retail_db: ServiceDatabases,
     retail_infra: RetailInfra,
-    identity: IdentityProvider,
+    identity: StaticIdentity,
     kafka_probe: Any,
 ) -> None:
     staff = await identity.token("stella", roles=("staff",))

@@ -7,29 +7,26 @@ from schemathesis import GenerationMode
 
 from payment_factories import make_payment_settings
 from retail_kernel.testing.conformance import conformance_failures
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_payment.main import create_app
-from retail_user.main import create_app as create_user_app
-from user_factories import issue_token_sync, make_user_settings
 
 
 @pytest.fixture(scope="module")
 def live_payment_service(
-    retail_databases: ServiceDatabases, retail_infra: RetailInfra
+    retail_databases: ServiceDatabases, retail_infra: RetailInfra, identity: StaticIdentity
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    """The User and Payment services in threads of their own; an admin and a customer token."""
-    user_db, bootstrap = retail_databases.url("user"), retail_infra.bootstrap_servers
-    with threaded_server(create_user_app(make_user_settings(user_db, bootstrap))) as users:
-        tokens = {
-            "admin": issue_token_sync(user_db, users, "fuzzadmin", roles=("admin",)),
-            "customer": issue_token_sync(user_db, users, "fuzzbuyer"),
-        }
-        settings = make_payment_settings(
-            retail_databases.url("payment"), bootstrap, jwks_url=f"{users}/.well-known/jwks.json"
-        )
-        with threaded_server(create_app(settings)) as base:
-            yield base, tokens
+    """The Payment service in a thread of its own; an admin and a customer token."""
+    tokens = {
+        "admin": identity.user_token("fuzzadmin", roles=("admin",)),
+        "customer": identity.user_token("fuzzbuyer"),
+    }
+    settings = make_payment_settings(
+        retail_databases.url("payment"), retail_infra.bootstrap_servers, jwks_url=identity.jwks_url
+    )
+    with threaded_server(create_app(settings)) as base:
+        yield base, tokens
 
 
 @pytest.mark.parametrize("role", ["admin", "customer"])

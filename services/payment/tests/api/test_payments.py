@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from payment_factories import auth, authorize, capture, reload, subject
+from retail_kernel.testing.identity import StaticIdentity
 from retail_payment.models import FakeProviderObject
 from retail_payment.payments import service
 from retail_payment.payments.exceptions import IllegalTransition, RefundTooLarge
-from user_factories import IdentityProvider
 
 
 async def run(app: FastAPI, action: str, payment: object, **kwargs: object) -> None:
@@ -94,7 +94,7 @@ class TestTransitions:
 
 class TestReads:
     async def test_owners_see_their_payments_and_others_do_not(
-        self, app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, admin: str
+        self, app: FastAPI, client: httpx.AsyncClient, identity: StaticIdentity, admin: str
     ) -> None:
         carla = await identity.token("carla")
         mallory = await identity.token("mallory")
@@ -115,7 +115,7 @@ class TestReads:
         assert (await client.get("/api/v1/payments")).status_code == 401
 
     async def test_other_tenants_admins_do_not_see_the_payment(
-        self, app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+        self, app: FastAPI, client: httpx.AsyncClient, identity: StaticIdentity
     ) -> None:
         payment = await authorize(app, uuid.uuid4())
         stranger = await identity.token("olga", roles=("admin",), tenant="other-shop")
@@ -125,7 +125,7 @@ class TestReads:
 
 class TestListing:
     async def test_pages_newest_first_without_gaps(
-        self, app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+        self, app: FastAPI, client: httpx.AsyncClient, identity: StaticIdentity
     ) -> None:
         carla = await identity.token("carla")
         made = [await authorize(app, subject(carla)) for _ in range(3)]
@@ -147,7 +147,7 @@ class TestListing:
 
 class TestRefunds:
     async def test_only_admins_refund(
-        self, app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+        self, app: FastAPI, client: httpx.AsyncClient, identity: StaticIdentity
     ) -> None:
         carla = await identity.token("carla")
         payment = await capture(app, await authorize(app, subject(carla)))

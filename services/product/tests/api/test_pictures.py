@@ -8,11 +8,11 @@ import pytest
 
 from product_factories import auth, create_product, image_bytes, make_product_settings
 from retail_kernel.testing.aws import moto_server
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client
 from retail_product.main import create_app
 from retail_product.pictures.storage import S3PictureStore
-from user_factories import IdentityProvider
 
 
 async def _upload(
@@ -64,7 +64,7 @@ class TestLocalStorage:
         self,
         retail_db: ServiceDatabases,
         retail_infra: RetailInfra,
-        identity: IdentityProvider,
+        identity: StaticIdentity,
         tmp_path: Path,
     ) -> None:
         settings = make_product_settings(
@@ -84,7 +84,7 @@ class TestLocalStorage:
         assert response.status_code == 413
 
     async def test_customers_cannot_upload(
-        self, client: httpx.AsyncClient, staff: str, identity: IdentityProvider
+        self, client: httpx.AsyncClient, staff: str, identity: StaticIdentity
     ) -> None:
         product = await create_product(client, staff, "PIC-C")
         customer = await identity.token("cleo")
@@ -137,7 +137,7 @@ class TestS3Storage:
         s3_server: str,
         retail_db: ServiceDatabases,
         retail_infra: RetailInfra,
-        identity: IdentityProvider,
+        identity: StaticIdentity,
     ) -> None:
         settings = self._settings(
             s3_server,

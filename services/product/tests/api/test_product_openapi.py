@@ -7,31 +7,28 @@ from schemathesis import GenerationMode
 
 from product_factories import make_product_settings
 from retail_kernel.testing.conformance import conformance_failures
+from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_product.main import create_app
-from retail_user.main import create_app as create_user_app
-from user_factories import issue_token_sync, make_user_settings
 
 
 @pytest.fixture(scope="module")
 def live_product_service(
     retail_databases: ServiceDatabases,
     retail_infra: RetailInfra,
+    identity: StaticIdentity,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, str]]:
-    """The User and Product services in threads of their own, and a staff token."""
-    user_db, bootstrap = retail_databases.url("user"), retail_infra.bootstrap_servers
-    with threaded_server(create_user_app(make_user_settings(user_db, bootstrap))) as users:
-        token = issue_token_sync(user_db, users, "fuzzstaff", roles=("staff",))
-        settings = make_product_settings(
-            retail_databases.url("product"),
-            bootstrap,
-            jwks_url=f"{users}/.well-known/jwks.json",
-            media_dir=tmp_path_factory.mktemp("media"),
-        )
-        with threaded_server(create_app(settings)) as base:
-            yield base, token
+    """The Product service in a thread of its own, and a staff token."""
+    settings = make_product_settings(
+        retail_databases.url("product"),
+        retail_infra.bootstrap_servers,
+        jwks_url=identity.jwks_url,
+        media_dir=tmp_path_factory.mktemp("media"),
+    )
+    with threaded_server(create_app(settings)) as base:
+        yield base, identity.user_token("fuzzstaff", roles=("staff",))
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from product_factories import auth, create_category, create_product
-from user_factories import IdentityProvider
+from retail_kernel.testing.identity import StaticIdentity
 
 
 class TestCreate:
@@ -30,7 +30,7 @@ class TestCreate:
         assert product["pictures"] == []
 
     async def test_a_duplicate_sku_in_the_tenant_is_a_conflict(
-        self, client: httpx.AsyncClient, staff: str, identity: IdentityProvider
+        self, client: httpx.AsyncClient, staff: str, identity: StaticIdentity
     ) -> None:
         await create_product(client, staff, "DUP-1")
         again = await client.post(
@@ -101,7 +101,7 @@ class TestCreate:
         assert response.status_code == 422
 
     async def test_customers_and_strangers_cannot_create(
-        self, client: httpx.AsyncClient, identity: IdentityProvider
+        self, client: httpx.AsyncClient, identity: StaticIdentity
     ) -> None:
         body = {"sku": "X-1", "name": "x", "price": {"amount": 1, "currency": "EUR"}}
         customer = await identity.token("carl")
@@ -121,7 +121,7 @@ class TestRead:
         assert response.headers["etag"] == '"1"'
 
     async def test_another_tenant_sees_404(
-        self, client: httpx.AsyncClient, staff: str, identity: IdentityProvider
+        self, client: httpx.AsyncClient, staff: str, identity: StaticIdentity
     ) -> None:
         created = await create_product(client, staff, "R-2")
         other = await identity.token("olga", roles=("staff",), tenant="acme")
@@ -209,7 +209,7 @@ class TestDelete:
 
 class TestBatch:
     async def test_services_read_many_products_including_inactive(
-        self, client: httpx.AsyncClient, staff: str, identity: IdentityProvider
+        self, client: httpx.AsyncClient, staff: str, identity: StaticIdentity
     ) -> None:
         one = await create_product(client, staff, "B-1", amount=100)
         two = await create_product(client, staff, "B-2", amount=200)
@@ -228,7 +228,7 @@ class TestBatch:
         assert response.json()["missing"] == [missing]
 
     async def test_customers_cannot_batch(
-        self, client: httpx.AsyncClient, identity: IdentityProvider
+        self, client: httpx.AsyncClient, identity: StaticIdentity
     ) -> None:
         customer = await identity.token("cora")
         response = await client.post(

@@ -4,7 +4,8 @@ Once per test session it starts embedded PostgreSQL and the embedded broker, cre
 installed service's database with ``alembic upgrade head`` (never ``create_all``) and fails when
 a service's models and migrations drift. ``retail_db`` gives a test empty databases;
 ``kernel_db`` gives the kernel's own tests their tiny schema (``retail_kernel.testing.schema``),
-emptied.
+emptied. ``identity`` signs tokens with a test key and serves the JWKS that verifies them; the
+tests of a service that calls the User service override it with the real one.
 """
 
 import asyncio
@@ -22,6 +23,7 @@ from retail_kernel.db import Database, asyncpg_dsn
 from retail_kernel.kafka import ensure_topics
 from retail_kernel.registry import ServiceInfo, stateful_services
 from retail_kernel.testing import schema
+from retail_kernel.testing.identity import StaticIdentity, static_identity
 from retail_kernel.testing.kafka import TopicProbe
 
 
@@ -127,6 +129,13 @@ async def kernel_db(kernel_database_url: str) -> AsyncIterator[Database]:
     database = Database(kernel_database_url, source="retail/kernel-test", metered=False)
     yield database
     await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def identity() -> Iterator[StaticIdentity]:
+    """Tokens as the User service issues them, verified by a static JWKS at ``jwks_url``."""
+    with static_identity() as test_identity:
+        yield test_identity
 
 
 @pytest.fixture
