@@ -1,1 +1,3 @@
-from audit_fixtures import *  # noqa: F403
+"""Fixtures live in ``retail_audit.testing.fixtures``."""
+
+from retail_audit.testing.fixtures import *  # noqa: F403

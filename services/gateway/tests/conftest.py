@@ -1,1 +1,3 @@
-from gateway_fixtures import *  # noqa: F403
+"""Fixtures live in ``retail_gateway.testing.fixtures``."""
+
+from retail_gateway.testing.fixtures import *  # noqa: F403

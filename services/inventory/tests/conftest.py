@@ -1,1 +1,3 @@
-from inventory_fixtures import *  # noqa: F403
+"""Fixtures live in ``retail_inventory.testing.fixtures``."""
+
+from retail_inventory.testing.fixtures import *  # noqa: F403

@@ -1,1 +1,3 @@
-from notification_fixtures import *  # noqa: F403
+"""Fixtures live in ``retail_notification.testing.fixtures``."""
+
+from retail_notification.testing.fixtures import *  # noqa: F403

@@ -1,1 +1,3 @@
-from order_fixtures import *  # noqa: F403
+"""Fixtures live in ``retail_order.testing.fixtures``."""
+
+from retail_order.testing.fixtures import *  # noqa: F403

@@ -1,1 +1,3 @@
-from payment_fixtures import *  # noqa: F403
+"""Fixtures live in ``retail_payment.testing.fixtures``."""
+
+from retail_payment.testing.fixtures import *  # noqa: F403

@@ -1,3 +1,3 @@
-"""Fixtures live in product_fixtures (a unique module name, so mypy checks them)."""
+"""Fixtures live in ``retail_product.testing.fixtures``."""
 
-from product_fixtures import *  # noqa: F403
+from retail_product.testing.fixtures import *  # noqa: F403

@@ -1,3 +1,3 @@
-"""Fixtures live in user_fixtures (a unique module name, so mypy checks them)."""
+"""Fixtures live in ``retail_user.testing.fixtures``."""
 
-from user_fixtures import *  # noqa: F403
+from retail_user.testing.fixtures import *  # noqa: F403

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from retail_contracts.topics import ALL_TOPICS_AND_DEAD_LETTERS
 from retail_kernel.api_docs import install_api_docs
 from retail_kernel.auth import HttpKeySource, KeySource, TokenVerifier
+from retail_kernel.clock import Clock, system_clock
 from retail_kernel.consumer import ConsumerRunner, ConsumerSpec, RecordConsumerSpec
 from retail_kernel.db import Database, session_settings
 from retail_kernel.errors import install_error_handlers, problem_response
@@ -142,8 +143,11 @@ class Broker:
         return True
 
 
-def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
-    """The FastAPI app of one service: routers, health, metrics, errors and the lifespan."""
+def create_service_app(
+    settings: BaseServiceSettings, spec: ServiceSpec, *, clock: Clock = system_clock
+) -> FastAPI:
+    """The FastAPI app of one service: routers, health, metrics, errors and the lifespan;
+    ``clock`` is the time its endpoints decide by (``retail_kernel.clock.Now``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -197,6 +201,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> Fast
         docs_url=None,
         redoc_url=None,
     )
+    app.state.clock = clock
     install_error_handlers(app)
     install_problem_openapi(app)
     install_api_docs(app, title=spec.title)

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from schemathesis import GenerationMode
 
-from audit_factories import make_audit_settings
 from retail_audit.main import create_app
+from retail_audit.testing.factories import make_audit_settings
 from retail_kernel.testing.conformance import conformance_failures
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases

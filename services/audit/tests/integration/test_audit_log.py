@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from audit_factories import auth
+from retail_audit.testing.factories import auth
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.inventory import StockAdjusted
 from retail_contracts.user import PasswordResetRequested, UserRegistered

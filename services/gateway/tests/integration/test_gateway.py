@@ -11,11 +11,11 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway_factories import BIG, auth, forged_token, unverified
-from gateway_fixtures import GatewayFactory, Probe
+from retail_gateway.testing.factories import BIG, auth, forged_token, unverified
+from retail_gateway.testing.fixtures import GatewayFactory, Probe
 from retail_kernel.testing.servers import clear_of_a_window_edge, served_process
+from retail_user.testing.factories import IdentityProvider
 from retail_user.tokens import service as tokens
-from user_factories import IdentityProvider
 
 ECHO = "/api/v1/orders/echo"
 

@@ -22,6 +22,7 @@ from retail_inventory.models import events
 from retail_inventory.reservations import answers, service
 from retail_inventory.reservations.exceptions import CannotCommit, ReservationNotFound
 from retail_inventory.reservations.schemas import ReserveRequest
+from retail_kernel.clock import Clock
 from retail_kernel.consumer import (
     ConsumerSpec,
     Handler,
@@ -33,22 +34,55 @@ from retail_kernel.consumer import (
 Act = Callable[[AsyncSession, str, str, CloudEvent], Awaitable[service.Outcome | None]]
 
 
-def inventory_commands(default_ttl: int) -> ConsumerSpec:
+def inventory_commands(default_ttl: int, clock: Clock) -> ConsumerSpec:
     """The consumer of the saga's reserve, release, commit and return commands."""
 
     async def reserve(
         session: AsyncSession, tenant: str, actor: str, event: CloudEvent
     ) -> service.Outcome:
         request = ReserveRequest.model_validate(event.payload(ReserveStock).model_dump())
-        return await service.reserve(session, tenant, actor, request, default_ttl)
+        return await service.reserve(
+            session, tenant, actor, request, default_ttl=default_ttl, now=clock()
+        )
+
+    async def release(
+        session: AsyncSession, tenant: str, actor: str, event: CloudEvent
+    ) -> service.Outcome:
+        command = event.payload(ReleaseStock)
+        return await service.release(
+            session, tenant, command.reservation_id, now=clock(), order_id=command.order_id
+        )
+
+    async def commit(
+        session: AsyncSession, tenant: str, actor: str, event: CloudEvent
+    ) -> service.Outcome | None:
+        """Commit, or answer why not (the saga compensates on a refusal)."""
+        command = event.payload(CommitStock)
+        try:
+            return await service.commit(session, tenant, actor, command.reservation_id, now=clock())
+        except (CannotCommit, ReservationNotFound) as exc:
+            reason = exc.reason if isinstance(exc, CannotCommit) else "unknown"
+            await events.add(
+                session,
+                CommitRefused(
+                    reservation_id=command.reservation_id,
+                    order_id=command.order_id,
+                    tenant_id=tenant,
+                    reason=reason,
+                ),
+                key=str(command.order_id),
+                subject=str(command.reservation_id),
+                tenant_id=tenant,
+            )
+            return None
 
     return ConsumerSpec(
         name="inventory-commands",
         topics=[INVENTORY_COMMANDS],
         handlers={
             ReserveStock: answered(reserve),
-            ReleaseStock: answered(_release),
-            CommitStock: answered(_commit),
+            ReleaseStock: answered(release),
+            CommitStock: answered(commit),
             ReturnStock: answered(_return),
         },
     )
@@ -67,39 +101,8 @@ def answered(act: Act) -> Handler:
     return handle
 
 
-async def _release(
-    session: AsyncSession, tenant: str, actor: str, event: CloudEvent
-) -> service.Outcome:
-    command = event.payload(ReleaseStock)
-    return await service.release(session, tenant, command.reservation_id, order_id=command.order_id)
-
-
 async def _return(
     session: AsyncSession, tenant: str, actor: str, event: CloudEvent
 ) -> service.Outcome:
     command = event.payload(ReturnStock)
     return await service.return_stock(session, tenant, actor, command.reservation_id)
-
-
-async def _commit(
-    session: AsyncSession, tenant: str, actor: str, event: CloudEvent
-) -> service.Outcome | None:
-    """Commit, or answer why not (the saga compensates on a refusal)."""
-    command = event.payload(CommitStock)
-    try:
-        return await service.commit(session, tenant, actor, command.reservation_id)
-    except (CannotCommit, ReservationNotFound) as exc:
-        reason = exc.reason if isinstance(exc, CannotCommit) else "unknown"
-        await events.add(
-            session,
-            CommitRefused(
-                reservation_id=command.reservation_id,
-                order_id=command.order_id,
-                tenant_id=tenant,
-                reason=reason,
-            ),
-            key=str(command.order_id),
-            subject=str(command.reservation_id),
-            tenant_id=tenant,
-        )
-        return None

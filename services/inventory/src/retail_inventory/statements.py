@@ -11,6 +11,10 @@ row first, then stock rows ordered by ``(sku, warehouse_id)``, then the held res
 of those stock rows, then threshold rows ordered by id. A statement that takes several of these
 takes each kind whole before the next (a later part reads the earlier one to its end first).
 
+Time: whether a hold has expired is decided by the service's clock (``retail_kernel.clock``),
+given as ``:now`` or as an ``:expires_at`` computed from it; the database's ``now()`` only
+stamps ``updated_at``.
+
 Every stock update names its skus with ``ANY`` as well as joining on them: the index then
 reaches just those rows (with few rows per tenant the planner would otherwise read them all,
 and each hot row is a chain of versions to walk).
@@ -34,14 +38,12 @@ RESERVATION_WIDTH = len(RESERVATION_COLUMNS.split(", "))
 
 # --- Stock rows and thresholds ---------------------------------------------------------------
 
-# Every warehouse's row of the skus as committed now, unlocked, with the database's clock (one
-# row of NULLs when the skus have no stock): a reservation allocates on them, then holds in one
-# statement that checks its picks still fit.
+# Every warehouse's row of the skus as committed now, unlocked: a reservation allocates on
+# them, then holds in one statement that checks its picks still fit.
 READ_STOCK = Statement("""
-SELECT now.at, s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
-FROM (SELECT clock_timestamp() AS at) AS now
-LEFT JOIN (stock_levels s JOIN warehouses w ON w.id = s.warehouse_id)
-    ON s.tenant_id = :tenant AND s.sku = ANY(:skus::text[])
+SELECT s.sku, s.warehouse_id, w.code, s.on_hand, s.reserved
+FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
+WHERE s.tenant_id = :tenant AND s.sku = ANY(:skus::text[])
 ORDER BY s.sku, s.warehouse_id
 """)
 # Every warehouse's row of the skus, locked in the global order.
@@ -67,7 +69,7 @@ RETURNING s.sku, s.warehouse_id, s.on_hand
 LAPSE_EXPIRED = Statement("""
 UPDATE reservation_lines SET state = 'lapsed'
 WHERE tenant_id = :tenant AND sku = ANY(:skus::text[]) AND state = 'held'
-  AND expires_at <= clock_timestamp()
+  AND expires_at <= :now
 RETURNING sku, warehouse_id, qty
 """)
 # The thresholds of the skus, locked in id order.
@@ -134,7 +136,7 @@ WHERE tenant_id = :tenant AND idempotency_key = :key
 # holding stock rows while it waits for the other's insert.
 CLAIM = Statement(f"""
 INSERT INTO reservations (id, tenant_id, order_id, status, requested, actor, expires_at)
-SELECT :id, :tenant, :order_id, :status, :requested, :actor, now() + make_interval(secs => :ttl)
+SELECT :id, :tenant, :order_id, :status, :requested, :actor, :expires_at
 FROM (SELECT pg_advisory_xact_lock(hashtextextended('reservation ' || :id::uuid::text, 0)))
     AS id_lock
 ON CONFLICT (id) DO NOTHING RETURNING {RESERVATION_COLUMNS}
@@ -144,8 +146,7 @@ ON CONFLICT (id) DO NOTHING RETURNING {RESERVATION_COLUMNS}
 CLAIM_AND_LOCK = Statement(f"""
 WITH claimed AS (
     INSERT INTO reservations (id, tenant_id, order_id, status, requested, actor, expires_at)
-    SELECT :id, :tenant, :order_id, :status, :requested, :actor,
-           now() + make_interval(secs => :ttl)
+    SELECT :id, :tenant, :order_id, :status, :requested, :actor, :expires_at
     FROM (SELECT pg_advisory_xact_lock(hashtextextended('reservation ' || :id::uuid::text, 0)))
         AS id_lock
     ON CONFLICT (id) DO NOTHING RETURNING {RESERVATION_COLUMNS}
@@ -202,7 +203,7 @@ LEFT JOIN LATERAL (
 # One held reservation past its expiry that no other sweeper is working on.
 NEXT_EXPIRED = Statement(f"""
 SELECT {RESERVATION_COLUMNS} FROM reservations
-WHERE status = 'HELD' AND expires_at <= clock_timestamp()
+WHERE status = 'HELD' AND expires_at <= :now
 ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED
 """)  # noqa: S608 - a constant column list
 SET_STATUS = Statement(f"""
@@ -212,7 +213,7 @@ WHERE id = :id RETURNING {RESERVATION_COLUMNS}
 """)  # noqa: S608 - a constant column list
 UNEXPIRED_HELD = Statement("""
 SELECT count(*) FROM reservation_lines
-WHERE reservation_id = :id AND state = 'held' AND expires_at > clock_timestamp()
+WHERE reservation_id = :id AND state = 'held' AND expires_at > :now
 """)
 MOVE_HELD = Statement("""
 UPDATE reservation_lines SET state = :state

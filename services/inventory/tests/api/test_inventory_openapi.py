@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from schemathesis import GenerationMode
 
-from inventory_factories import make_inventory_settings
 from retail_inventory.main import create_app
+from retail_inventory.testing.factories import make_inventory_settings
 from retail_kernel.testing.conformance import conformance_failures
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases

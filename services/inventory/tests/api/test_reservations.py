@@ -6,8 +6,9 @@ from uuid import uuid4
 import httpx
 from fastapi import FastAPI
 
-from inventory_factories import auth, create_warehouse, level, receive, reserve_body
 from retail_inventory.jobs import sweep_expired
+from retail_inventory.testing.factories import auth, create_warehouse, level, receive, reserve_body
+from retail_kernel.testing.clock import ManualClock
 from retail_kernel.testing.identity import StaticIdentity
 
 
@@ -190,13 +191,14 @@ class TestReleaseAndCommit:
 
 class TestExpiry:
     async def test_an_expired_hold_stops_counting_before_the_sweeper_runs(
-        self, client: httpx.AsyncClient, staff: str, saga: str
+        self, client: httpx.AsyncClient, staff: str, saga: str, clock: ManualClock
     ) -> None:
         await stocked(client, staff, {"BER-1": {"SKU-1": 5}})
-        stale = reserve_body({"SKU-1": 4}, ttl_seconds=3)  # long enough to be seen holding
+        stale = reserve_body({"SKU-1": 4}, ttl_seconds=3)
         assert (await post(client, saga, "reserve", stale)).status_code == 201
+        clock.advance(2.9)
         assert (await post(client, saga, "reserve", reserve_body({"SKU-1": 3}))).status_code == 409
-        await asyncio.sleep(3.2)
+        clock.advance(0.1)
         assert (await level(client, staff, "SKU-1"))["BER-1"]["available"] == 5
         fresh = await post(client, saga, "reserve", reserve_body({"SKU-1": 3}))
         assert fresh.status_code == 201, fresh.text
@@ -204,12 +206,12 @@ class TestExpiry:
         assert (after["reserved"], after["available"]) == (3, 2)
 
     async def test_releasing_a_lapsed_hold_gives_back_only_what_it_still_holds(
-        self, client: httpx.AsyncClient, staff: str, saga: str
+        self, client: httpx.AsyncClient, staff: str, saga: str, clock: ManualClock
     ) -> None:
         await stocked(client, staff, {"BER-1": {"SKU-1": 5}})
         stale = reserve_body({"SKU-1": 4}, ttl_seconds=1)
         await post(client, saga, "reserve", stale)
-        await asyncio.sleep(1.2)
+        clock.advance(1)
         # Needing the units, this reservation lets the expired line go before the sweeper does.
         assert (await post(client, saga, "reserve", reserve_body({"SKU-1": 3}))).status_code == 201
         released = await post(client, saga, "release", {"reservation_id": stale["reservation_id"]})
@@ -218,12 +220,12 @@ class TestExpiry:
         assert (after["on_hand"], after["reserved"]) == (5, 3)
 
     async def test_an_expired_reservation_cannot_be_committed(
-        self, client: httpx.AsyncClient, staff: str, saga: str
+        self, client: httpx.AsyncClient, staff: str, saga: str, clock: ManualClock
     ) -> None:
         await stocked(client, staff, {"BER-1": {"SKU-1": 5}})
         body = reserve_body({"SKU-1": 2}, ttl_seconds=1)
         await post(client, saga, "reserve", body)
-        await asyncio.sleep(1.2)
+        clock.advance(1)
         ref = {"reservation_id": body["reservation_id"]}
         assert (await post(client, saga, "commit", ref)).status_code == 409
         status = await client.get(
@@ -234,16 +236,19 @@ class TestExpiry:
         assert (after["on_hand"], after["reserved"]) == (5, 0)
 
     async def test_the_sweeper_expires_each_reservation_once(
-        self, client: httpx.AsyncClient, staff: str, saga: str, app: FastAPI
+        self, client: httpx.AsyncClient, staff: str, saga: str, app: FastAPI, clock: ManualClock
     ) -> None:
         await stocked(client, staff, {"BER-1": {"SKU-1": 50}})
         bodies = [reserve_body({"SKU-1": 2}, ttl_seconds=1) for _ in range(10)]
         for body in bodies:
             await post(client, saga, "reserve", body)
-        await asyncio.sleep(1.2)
         database = app.state.database
-        counts = await asyncio.gather(sweep_expired(database, 100), sweep_expired(database, 100))
+        assert await sweep_expired(database, 100, clock) == 0
+        clock.advance(1)
+        counts = await asyncio.gather(
+            sweep_expired(database, 100, clock), sweep_expired(database, 100, clock)
+        )
         assert sum(counts) == 10
-        assert await sweep_expired(database, 100) == 0
+        assert await sweep_expired(database, 100, clock) == 0
         after = (await level(client, staff, "SKU-1"))["BER-1"]
         assert (after["on_hand"], after["reserved"]) == (50, 0)

@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from inventory_factories import auth, create_warehouse, level, receive
+from retail_inventory.testing.factories import auth, create_warehouse, level, receive
 from retail_kernel.db import Database
 from retail_kernel.testing.identity import StaticIdentity
 

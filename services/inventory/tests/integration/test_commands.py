@@ -9,7 +9,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from inventory_factories import auth, create_warehouse, level, receive, reserve_body
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.inventory import (
     CommitStock,
@@ -20,6 +19,7 @@ from retail_contracts.inventory import (
 )
 from retail_contracts.topics import INVENTORY_COMMANDS, INVENTORY_EVENTS, dead_letter_topic
 from retail_inventory.config import InventorySettings
+from retail_inventory.testing.factories import auth, create_warehouse, level, receive, reserve_body
 from retail_kernel.events import build_event
 from retail_kernel.testing.kafka import consumers_joined, resend
 

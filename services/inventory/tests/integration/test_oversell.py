@@ -14,10 +14,10 @@ import asyncpg
 import httpx
 import pytest
 
-from inventory_factories import auth, make_inventory_settings, reserve_body
 from retail_contracts.inventory import StockLow, StockReplenished
 from retail_contracts.topics import INVENTORY_EVENTS
 from retail_inventory.main import create_app
+from retail_inventory.testing.factories import auth, make_inventory_settings, reserve_body
 from retail_kernel.db import asyncpg_dsn
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases

@@ -8,17 +8,17 @@ from typing import Any
 
 import asyncpg
 
-from inventory_factories import (
+from retail_contracts.inventory import StockReleased
+from retail_contracts.topics import INVENTORY_EVENTS
+from retail_inventory.main import create_app
+from retail_inventory.models import events as outbox
+from retail_inventory.testing.factories import (
     auth,
     create_warehouse,
     make_inventory_settings,
     receive,
     reserve_body,
 )
-from retail_contracts.inventory import StockReleased
-from retail_contracts.topics import INVENTORY_EVENTS
-from retail_inventory.main import create_app
-from retail_inventory.models import events as outbox
 from retail_kernel.db import Database, asyncpg_dsn
 from retail_kernel.outbox import NOTIFY_CHANNEL
 from retail_kernel.testing.identity import StaticIdentity

@@ -258,7 +258,7 @@ async def test_a_release_in_one_statement_follows_the_rules(
                 status="HELD",
                 requested="[]",
                 actor="rules",
-                ttl=900.0,
+                expires_at=reservation.expires_at,
             )
             for (sku, code), qty in held.items():
                 await HOLD_LINE.execute(

@@ -6,7 +6,9 @@ from typing import Any
 
 import httpx
 
-from inventory_factories import (
+from retail_contracts.topics import INVENTORY_EVENTS
+from retail_inventory.main import create_app
+from retail_inventory.testing.factories import (
     auth,
     create_warehouse,
     level,
@@ -14,8 +16,7 @@ from inventory_factories import (
     receive,
     reserve_body,
 )
-from retail_contracts.topics import INVENTORY_EVENTS
-from retail_inventory.main import create_app
+from retail_kernel.testing.clock import ManualClock
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client
@@ -39,9 +40,11 @@ async def test_two_sweepers_expire_each_reservation_exactly_once(
         sweep_batch_size=2,
     )
     probe = await kafka_probe(INVENTORY_EVENTS)
+    clock = ManualClock()
     async with AsyncExitStack() as stack:
         replicas: list[httpx.AsyncClient] = [
-            await stack.enter_async_context(asgi_client(create_app(settings))) for _ in range(2)
+            await stack.enter_async_context(asgi_client(create_app(settings, clock=clock)))
+            for _ in range(2)
         ]
         client = replicas[0]
         await create_warehouse(client, staff, "BER-1")
@@ -52,6 +55,7 @@ async def test_two_sweepers_expire_each_reservation_exactly_once(
                 "/api/v1/inventory/reserve", json=body, headers=auth(saga)
             )
             assert response.status_code == 201
+        clock.advance(1)
         subjects = {str(body["reservation_id"]) for body in bodies}
         events = await probe.events(count=RESERVATIONS * 2, timeout=30, subjects=subjects)
         events += await probe.events(timeout=2, subjects=subjects)

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from notification_factories import all_settled, messages, wait_for_messages
-from notification_fixtures import Fakes
+from retail_notification.testing.factories import all_settled, messages, wait_for_messages
+from retail_notification.testing.fixtures import Fakes
 
 ALERTS = "/api/v1/notifications/alerts"
 TOKEN = "alertmanager-test-token"

@@ -5,13 +5,13 @@ from collections.abc import Iterator
 import pytest
 from schemathesis import GenerationMode
 
-from notification_factories import CLIENT_SECRET, make_notification_settings
 from retail_kernel.testing.conformance import conformance_failures
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_notification.main import create_app
+from retail_notification.testing.factories import CLIENT_SECRET, make_notification_settings
 from retail_user.main import create_app as create_user_app
-from user_factories import issue_token_sync, make_user_settings, register_client_sync
+from retail_user.testing.factories import issue_token_sync, make_user_settings, register_client_sync
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,16 @@ import uuid
 import httpx
 from fastapi import FastAPI
 
-from notification_factories import all_settled, auth, emit, order_event, wait_for_messages
-from notification_fixtures import Fakes, Person, person
 from retail_contracts.user import UserRegistered
-from user_factories import IdentityProvider
+from retail_notification.testing.factories import (
+    all_settled,
+    auth,
+    emit,
+    order_event,
+    wait_for_messages,
+)
+from retail_notification.testing.fixtures import Fakes, Person, person
+from retail_user.testing.factories import IdentityProvider
 
 TEMPLATES = "/api/v1/notifications/templates"
 

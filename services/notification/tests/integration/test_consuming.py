@@ -12,14 +12,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from notification_factories import (
-    all_settled,
-    auth,
-    messages,
-    order_event,
-    wait_for_messages,
-)
-from notification_fixtures import Fakes, Person, SmtpInbox, person
 from retail_contracts.inventory import StockLow
 from retail_contracts.money import Money
 from retail_contracts.notification import SendNotification
@@ -30,6 +22,14 @@ from retail_contracts.user import PasswordResetRequested, UserRegistered
 from retail_kernel.testing.kafka import consumers_joined, resend, send_event
 from retail_kernel.testing.waiting import eventually_async
 from retail_notification.models import Notification
+from retail_notification.testing.factories import (
+    all_settled,
+    auth,
+    messages,
+    order_event,
+    wait_for_messages,
+)
+from retail_notification.testing.fixtures import Fakes, Person, SmtpInbox, person
 
 SKU = "NOTIFY-LOW-1"
 

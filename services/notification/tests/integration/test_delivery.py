@@ -10,7 +10,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from notification_factories import (
+from retail_contracts.inventory import StockLow
+from retail_contracts.user import PasswordResetRequested
+from retail_kernel.events import build_event
+from retail_notification.config import NotificationSettings
+from retail_notification.main import create_app
+from retail_notification.messages import service
+from retail_notification.testing.factories import (
     all_settled,
     auth,
     emit,
@@ -18,15 +24,9 @@ from notification_factories import (
     order_event,
     wait_for_messages,
 )
-from notification_fixtures import Fakes, Person, person
-from provider_fakes import INVALID_NUMBER, SENDGRID_KEY
-from retail_contracts.inventory import StockLow
-from retail_contracts.user import PasswordResetRequested
-from retail_kernel.events import build_event
-from retail_notification.config import NotificationSettings
-from retail_notification.main import create_app
-from retail_notification.messages import service
-from user_factories import IdentityProvider
+from retail_notification.testing.fixtures import Fakes, Person, person
+from retail_notification.testing.provider_fakes import INVALID_NUMBER, SENDGRID_KEY
+from retail_user.testing.factories import IdentityProvider
 
 
 class TestRetries:

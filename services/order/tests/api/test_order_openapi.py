@@ -6,15 +6,15 @@ from pathlib import Path
 import pytest
 from schemathesis import GenerationMode
 
-from order_factories import CLIENT_SECRET, make_order_settings
-from product_factories import make_product_settings
 from retail_kernel.testing.conformance import conformance_failures
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_order.main import create_app
+from retail_order.testing.factories import CLIENT_SECRET, make_order_settings
 from retail_product.main import create_app as create_product_app
+from retail_product.testing.factories import make_product_settings
 from retail_user.main import create_app as create_user_app
-from user_factories import issue_token_sync, make_user_settings, register_client_sync
+from retail_user.testing.factories import issue_token_sync, make_user_settings, register_client_sync
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from order_factories import auth, order_body, place_order
-from order_fixtures import Catalog
 from retail_kernel.embedded import free_port
 from retail_order.config import OrderSettings
 from retail_order.models import IdempotencyKey, Order, Outbox
 from retail_order.orders.domain import order_number
 from retail_order.orders.repository import OrderRepository
-from user_factories import IdentityProvider
+from retail_order.testing.factories import auth, order_body, place_order
+from retail_order.testing.fixtures import Catalog
+from retail_user.testing.factories import IdentityProvider
 
 
 async def count(app: FastAPI, model: type) -> int:

@@ -6,10 +6,10 @@ from collections import Counter
 import httpx
 import pytest
 
-from order_factories import auth, order_body
-from order_fixtures import Stack
 from retail_kernel.testing.servers import running_server
-from user_factories import IdentityProvider
+from retail_order.testing.factories import auth, order_body
+from retail_order.testing.fixtures import Stack
+from retail_user.testing.factories import IdentityProvider
 
 CUSTOMERS = 200
 UNITS = 20

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from order_factories import auth, place_order
-from order_fixtures import Stack
 from retail_order.models import OrderProjection
+from retail_order.testing.factories import auth, place_order
+from retail_order.testing.fixtures import Stack
 from retail_payment.models import Payment
-from user_factories import IdentityProvider
+from retail_user.testing.factories import IdentityProvider
 
 
 async def payments(stack: Stack) -> dict[str, str]:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from order_factories import auth, place_order
-from order_fixtures import Stack
 from retail_kernel.testing.waiting import eventually_async
+from retail_order.testing.factories import auth, place_order
+from retail_order.testing.fixtures import Stack
 
 
 @pytest.fixture

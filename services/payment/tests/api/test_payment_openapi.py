@@ -5,12 +5,12 @@ from collections.abc import Iterator
 import pytest
 from schemathesis import GenerationMode
 
-from payment_factories import make_payment_settings
 from retail_kernel.testing.conformance import conformance_failures
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_payment.main import create_app
+from retail_payment.testing.factories import make_payment_settings
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from payment_factories import auth, authorize, capture, reload, subject
 from retail_kernel.testing.identity import StaticIdentity
 from retail_payment.models import FakeProviderObject
 from retail_payment.payments import service
 from retail_payment.payments.exceptions import IllegalTransition, RefundTooLarge
+from retail_payment.testing.factories import auth, authorize, capture, reload, subject
 
 
 async def run(app: FastAPI, action: str, payment: object, **kwargs: object) -> None:

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from payment_factories import signed, stripe_event
 from retail_kernel.testing.aws import moto_server
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.settings import settings_for_tests
 from retail_kernel.testing.waiting import eventually_async
 from retail_payment.config import PaymentSettings
 from retail_payment.main import create_app
+from retail_payment.testing.factories import signed, stripe_event
 
 URL = "/api/v1/payments/webhooks/stripe"
 REFRESH_SECONDS = 0.2

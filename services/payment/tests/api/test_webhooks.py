@@ -9,7 +9,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from payment_factories import (
+from retail_payment.models import WebhookEvent
+from retail_payment.payments import service
+from retail_payment.testing.factories import (
     PREVIOUS_SECRET,
     WEBHOOK_SECRET,
     authorize,
@@ -18,10 +20,8 @@ from payment_factories import (
     signed,
     stripe_event,
 )
-from retail_payment.models import WebhookEvent
-from retail_payment.payments import service
+from retail_payment.testing.stripe_fake import deliveries
 from retail_payment.webhooks.stripe_signature import compute
-from stripe_fake import deliveries
 
 URL = "/api/v1/payments/webhooks/stripe"
 

@@ -9,8 +9,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from payment_factories import authorize, capture, make_payment_settings, reload
-from paypal_fake import PayPalState, create_paypal_fake
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_payment.main import create_app
@@ -18,6 +16,8 @@ from retail_payment.payments import service
 from retail_payment.payments.reconcile import reconcile
 from retail_payment.providers.base import ProviderUnavailable
 from retail_payment.providers.paypal import PayPalProvider, to_value
+from retail_payment.testing.factories import authorize, capture, make_payment_settings, reload
+from retail_payment.testing.paypal_fake import PayPalState, create_paypal_fake
 
 CLIENT, SECRET = "paypal-client", "paypal-secret"
 URL = "/api/v1/payments/webhooks/paypal"

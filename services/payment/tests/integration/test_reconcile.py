@@ -11,7 +11,6 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from typer.testing import CliRunner
 
-from payment_factories import authorize, capture, make_payment_settings
 from retail_cli.main import app as cli
 from retail_kernel.events import new_id
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
@@ -20,7 +19,8 @@ from retail_payment.main import create_app
 from retail_payment.models import FakeProviderObject, Payment
 from retail_payment.payments import service
 from retail_payment.payments.reconcile import Mismatch, reconcile
-from stripe_fake import StripeState, create_stripe_fake
+from retail_payment.testing.factories import authorize, capture, make_payment_settings
+from retail_payment.testing.stripe_fake import StripeState, create_stripe_fake
 
 KEY = "sk_test_fake"
 

@@ -5,14 +5,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from payment_factories import authorize, capture, make_payment_settings, reload
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_payment.main import create_app
 from retail_payment.payments import service
 from retail_payment.providers.base import ProviderUnavailable
 from retail_payment.providers.stripe import StripeProvider
-from stripe_fake import StripeState, create_stripe_fake
+from retail_payment.testing.factories import authorize, capture, make_payment_settings, reload
+from retail_payment.testing.stripe_fake import StripeState, create_stripe_fake
 
 KEY = "sk_test_fake"
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import uvicorn
 
-from payment_factories import authorize, make_payment_settings, reload
 from retail_contracts.topics import PAYMENT_EVENTS
 from retail_kernel.embedded import free_port
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.waiting import eventually_async
 from retail_payment.main import create_app
+from retail_payment.testing.factories import authorize, make_payment_settings, reload
 
 
 async def test_a_3ds_payment_is_confirmed_by_a_signed_webhook(

@@ -6,13 +6,18 @@ import boto3
 import httpx
 import pytest
 
-from product_factories import auth, create_product, image_bytes, make_product_settings
 from retail_kernel.testing.aws import moto_server
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client
 from retail_product.main import create_app
 from retail_product.pictures.storage import S3PictureStore
+from retail_product.testing.factories import (
+    auth,
+    create_product,
+    image_bytes,
+    make_product_settings,
+)
 
 
 async def _upload(

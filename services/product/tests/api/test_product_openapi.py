@@ -5,12 +5,12 @@ from collections.abc import Iterator
 import pytest
 from schemathesis import GenerationMode
 
-from product_factories import make_product_settings
 from retail_kernel.testing.conformance import conformance_failures
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_product.main import create_app
+from retail_product.testing.factories import make_product_settings
 
 
 @pytest.fixture(scope="module")

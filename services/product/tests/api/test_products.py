@@ -3,8 +3,8 @@ from typing import Any
 import httpx
 import pytest
 
-from product_factories import auth, create_category, create_product
 from retail_kernel.testing.identity import StaticIdentity
+from retail_product.testing.factories import auth, create_category, create_product
 
 
 class TestCreate:

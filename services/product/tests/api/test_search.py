@@ -1,6 +1,6 @@
 import httpx
 
-from product_factories import auth, create_product
+from retail_product.testing.factories import auth, create_product
 
 
 async def _skus(client: httpx.AsyncClient, **params: str | int) -> list[str]:

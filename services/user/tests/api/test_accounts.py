@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from retail_kernel.testing.plugin import ServiceDatabases
 from retail_kernel.testing.servers import asgi_client, clear_of_a_window_edge
-from user_factories import PASSWORD, admin_token, bearer, login, register
+from retail_user.testing.factories import PASSWORD, admin_token, bearer, login, register
 
 
 class TestRegister:
@@ -105,7 +105,7 @@ class TestRegister:
         self, retail_db: ServiceDatabases, retail_infra: object
     ) -> None:
         from retail_user.main import create_app  # noqa: PLC0415
-        from user_factories import make_user_settings  # noqa: PLC0415
+        from retail_user.testing.factories import make_user_settings  # noqa: PLC0415
 
         settings = make_user_settings(
             retail_db.url("user"),
@@ -288,7 +288,7 @@ class TestAdministration:
     async def test_admin_of_another_tenant_sees_404(
         self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:
-        from user_factories import create_admin  # noqa: PLC0415
+        from retail_user.testing.factories import create_admin  # noqa: PLC0415
 
         await create_admin(app, "otheradmin", tenant="acme")
         other = (await login(client, "otheradmin"))["access_token"]

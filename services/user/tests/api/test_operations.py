@@ -10,7 +10,7 @@ from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client, clear_of_a_window_edge
 from retail_kernel.testing.waiting import eventually_async
 from retail_user.main import create_app
-from user_factories import PASSWORD, make_user_settings, register
+from retail_user.testing.factories import PASSWORD, make_user_settings, register
 
 
 async def test_ready_once_the_database_and_the_broker_answer(client: httpx.AsyncClient) -> None:

@@ -1,6 +1,6 @@
 import httpx
 
-from user_factories import bearer, login, register
+from retail_user.testing.factories import bearer, login, register
 
 
 async def test_register_login_and_read_profile(client: httpx.AsyncClient) -> None:

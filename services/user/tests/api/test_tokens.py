@@ -11,8 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
-from retail_user.tokens import service as tokens
-from user_factories import (
+from retail_user.testing.factories import (
     PASSWORD,
     bearer,
     login,
@@ -20,6 +19,7 @@ from user_factories import (
     sign_with_service_key,
     token_claims,
 )
+from retail_user.tokens import service as tokens
 
 
 def _b64(data: bytes) -> str:

@@ -9,7 +9,7 @@ from retail_kernel.testing.conformance import conformance_failures
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import threaded_server
 from retail_user.main import create_app
-from user_factories import issue_token_sync, make_user_settings
+from retail_user.testing.factories import issue_token_sync, make_user_settings
 
 
 @pytest.fixture(scope="module")

@@ -53,19 +53,19 @@ class ReservationRepository:
     def __init__(self, transaction: Transaction) -> None:
         self.transaction = transaction
 
-    async def claim(self, values: dict[str, Any], ttl_seconds: int) -> ReservationRow | None:
+    async def claim(self, values: dict[str, Any], expires_at: datetime) -> ReservationRow | None:
         """Insert the reservation unless its id exists (then wait for that one's commit and
         return None). The new row is ours alone until commit."""
-        row = await sql.CLAIM.fetchrow(self.transaction, **_claim(values, ttl_seconds))
+        row = await sql.CLAIM.fetchrow(self.transaction, **_claim(values, expires_at))
         return _reservation(row)
 
     async def claim_and_lock(
-        self, values: dict[str, Any], ttl_seconds: int, skus: Sequence[str]
+        self, values: dict[str, Any], expires_at: datetime, skus: Sequence[str]
     ) -> tuple[ReservationRow | None, list[StockRow]]:
         """``claim``, and when the reservation is ours, lock the skus' stock rows (in the
         global order) and return them."""
         rows = await sql.CLAIM_AND_LOCK.fetch(
-            self.transaction, **_claim(values, ttl_seconds), skus=list(skus)
+            self.transaction, **_claim(values, expires_at), skus=list(skus)
         )
         if not rows:
             return None, []
@@ -132,9 +132,9 @@ class ReservationRepository:
         order); returns it with those lines."""
         return _with_lines(await sql.LOCK_WITH_LINES.fetch(self.transaction, id=reservation_id))
 
-    async def next_expired(self) -> ReservationRow | None:
-        """One held reservation past its expiry that no other sweeper is working on."""
-        return _reservation(await sql.NEXT_EXPIRED.fetchrow(self.transaction))
+    async def next_expired(self, now: datetime) -> ReservationRow | None:
+        """One held reservation expired by ``now`` that no other sweeper is working on."""
+        return _reservation(await sql.NEXT_EXPIRED.fetchrow(self.transaction, now=now))
 
     async def set_status(
         self,
@@ -193,8 +193,8 @@ class ReservationRepository:
         rows = await statement.fetch(self.transaction, id=reservation_id)
         return [LineRow(*row.values()) for row in rows]
 
-    async def unexpired_held_count(self, reservation_id: UUID) -> int:
-        count = await sql.UNEXPIRED_HELD.fetchval(self.transaction, id=reservation_id)
+    async def unexpired_held_count(self, reservation_id: UUID, now: datetime) -> int:
+        count = await sql.UNEXPIRED_HELD.fetchval(self.transaction, id=reservation_id, now=now)
         return int(count or 0)
 
     async def move_held_lines(
@@ -216,7 +216,7 @@ def _with_lines(rows: Sequence[asyncpg.Record]) -> tuple[ReservationRow | None, 
     return ReservationRow(*tuple(rows[0])[:WIDTH]), [line for line in lines if line.sku]
 
 
-def _claim(values: dict[str, Any], ttl_seconds: int) -> dict[str, Any]:
+def _claim(values: dict[str, Any], expires_at: datetime) -> dict[str, Any]:
     return {
         "id": values["id"],
         "tenant": values["tenant_id"],
@@ -224,5 +224,5 @@ def _claim(values: dict[str, Any], ttl_seconds: int) -> dict[str, Any]:
         "status": values["status"],
         "requested": json.dumps(values["requested"]),
         "actor": values["actor"],
-        "ttl": float(ttl_seconds),
+        "expires_at": expires_at,
     }

@@ -6,7 +6,7 @@ Each returns an ``Outcome``: the reservation as it now is, and whether this call
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -59,18 +59,33 @@ class Outcome:
 
 
 async def reserve(
-    session: Transaction, tenant_id: str, actor: str, request: ReserveRequest, default_ttl: int
+    session: Transaction,
+    tenant_id: str,
+    actor: str,
+    request: ReserveRequest,
+    *,
+    default_ttl: int,
+    now: datetime,
 ) -> Outcome:
-    """Hold every line or none, choosing warehouses by ``domain.allocate``: in one statement
-    on the stock as just read when it still fits, otherwise under locks."""
+    """Hold every line or none until ``now`` plus the request's time to live, choosing
+    warehouses by ``domain.allocate``: in one statement on the stock as just read when it still
+    fits, otherwise under locks."""
     wanted = domain.merge_lines(request.lines)
     requested = [{"sku": sku, "qty": qty} for sku, qty in wanted.items()]
-    ttl = request.ttl_seconds or default_ttl
-    outcome = await _reserve_at_once(session, tenant_id, actor, request, requested, ttl)
+    hold = Hold(now, now + timedelta(seconds=request.ttl_seconds or default_ttl))
+    outcome = await _reserve_at_once(session, tenant_id, actor, request, requested, hold)
     if outcome is None:
         await begin(session)
-        outcome = await _reserve_under_locks(session, tenant_id, actor, request, requested, ttl)
+        outcome = await _reserve_under_locks(session, tenant_id, actor, request, requested, hold)
     return outcome
+
+
+@dataclass(frozen=True)
+class Hold:
+    """When a reservation is made, and when its hold expires."""
+
+    made: datetime
+    expires: datetime
 
 
 async def _reserve_under_locks(
@@ -79,7 +94,7 @@ async def _reserve_under_locks(
     actor: str,
     request: ReserveRequest,
     requested: list[dict[str, Any]],
-    ttl: int,
+    hold: Hold,
 ) -> Outcome:
     """Claim, lock every warehouse's row of the skus, let expired holds lapse when short, then
     hold or record the failure; crossings are announced under the thresholds' locks."""
@@ -94,13 +109,13 @@ async def _reserve_under_locks(
     }
     wanted = {line["sku"]: line["qty"] for line in requested}
     skus = list(wanted)
-    reservation, locked = await reservations.claim_and_lock(values, ttl, skus)
+    reservation, locked = await reservations.claim_and_lock(values, hold.expires, skus)
     if reservation is None:
         return await _repeated(session, tenant_id, request, requested)
     rows = _available(locked)
     short = domain.shortages(wanted, rows)
     stock = StockRepository(session)
-    if short and await stock.lapse_expired(tenant_id, skus):
+    if short and await stock.lapse_expired(tenant_id, skus, hold.made):
         rows = _available(await stock.lock_skus(tenant_id, skus))
         short = domain.shortages(wanted, rows)
     if short:
@@ -127,15 +142,14 @@ async def _reserve_at_once(
     actor: str,
     request: ReserveRequest,
     requested: list[dict[str, Any]],
-    ttl: int,
+    hold: Hold,
 ) -> Outcome | None:
     """The usual reservation: allocate on the stock as read, then claim and hold in one
     statement that locks the rows and checks the picks still fit. None when the locked path
     must decide: too little free stock as read (expired holds may free some; a failure is
     recorded there), stock taken meanwhile, or a threshold the hold would cross."""
     wanted = {line["sku"]: line["qty"] for line in requested}
-    now, read = await StockRepository(session).read(tenant_id, list(wanted))
-    rows = _available(read)
+    rows = _available(await StockRepository(session).read(tenant_id, list(wanted)))
     if domain.shortages(wanted, rows):
         return None
     picks = domain.allocate(wanted, rows)
@@ -146,8 +160,8 @@ async def _reserve_at_once(
         status="HELD",
         requested=requested,
         short_lines=None,
-        expires_at=now + timedelta(seconds=ttl),
-        created_at=now,
+        expires_at=hold.expires,
+        created_at=hold.made,
     )
     answer = answer_of(reservation, picked_lines(picks))
     done, claimed = await ReservationRepository(session).try_hold(
@@ -186,7 +200,12 @@ def _available(rows: Sequence[StockRow]) -> list[domain.Stock]:
 
 
 async def release(
-    session: Transaction, tenant_id: str, reservation_id: UUID, *, order_id: UUID | None = None
+    session: Transaction,
+    tenant_id: str,
+    reservation_id: UUID,
+    *,
+    now: datetime,
+    order_id: UUID | None = None,
 ) -> Outcome:
     """Give the held units back (compensation). Releasing twice, or releasing what expired or
     failed, changes nothing. A saga's release of a reservation never seen (``order_id`` given)
@@ -194,12 +213,16 @@ async def release(
     outcome = await _release_at_once(session, tenant_id, reservation_id)
     if outcome is None:
         await begin(session)
-        outcome = await _release_under_locks(session, tenant_id, reservation_id, order_id)
+        outcome = await _release_under_locks(session, tenant_id, reservation_id, order_id, now)
     return outcome
 
 
 async def _release_under_locks(
-    session: Transaction, tenant_id: str, reservation_id: UUID, order_id: UUID | None
+    session: Transaction,
+    tenant_id: str,
+    reservation_id: UUID,
+    order_id: UUID | None,
+    now: datetime,
 ) -> Outcome:
     """Lock the reservation and its lines' stock rows, then decide: not there (a saga's early
     release leaves a record), not the tenant's, committed, done already, or let go now."""
@@ -214,7 +237,7 @@ async def _release_under_locks(
             "requested": [],
             "actor": "release-before-reserve",
         }
-        await reservations.claim(values, ttl_seconds=0)
+        await reservations.claim(values, expires_at=now)
         reservation = await reservations.locked(reservation_id)
     if reservation is None or reservation.tenant_id != tenant_id:
         raise ReservationNotFound()
@@ -246,10 +269,10 @@ async def _release_at_once(
 
 
 async def commit(
-    session: AsyncSession, tenant_id: str, actor: str, reservation_id: UUID
+    session: AsyncSession, tenant_id: str, actor: str, reservation_id: UUID, *, now: datetime
 ) -> Outcome:
     """Ship the held units (order confirmed): out of ``on_hand`` and ``reserved``, into the
-    ledger as sales. Only a held, unexpired reservation can be committed."""
+    ledger as sales. Only a held reservation not expired by ``now`` can be committed."""
     reservations = ReservationRepository(session)
     reservation = await reservations.locked(reservation_id)
     if reservation is None or reservation.tenant_id != tenant_id:
@@ -259,7 +282,7 @@ async def commit(
     if reservation.status != "HELD":
         raise CannotCommit(REFUSALS[reservation.status])
     lines = await reservations.lines(reservation.id, lock_stock=True)
-    if await reservations.unexpired_held_count(reservation.id) != len(lines):
+    if await reservations.unexpired_held_count(reservation.id, now) != len(lines):
         await _expire_locked(session, reservation, lines)
         raise CannotCommit("expired")
     shipped = await reservations.move_held_lines(reservation.id, "committed")
@@ -341,10 +364,10 @@ async def _on_hand_with_ledger(
     )
 
 
-async def expire_next(session: Transaction) -> bool:
-    """Expire one held reservation past its expiry (skipping any another sweeper holds)."""
+async def expire_next(session: Transaction, now: datetime) -> bool:
+    """Expire one held reservation expired by ``now`` (skipping any another sweeper holds)."""
     reservations = ReservationRepository(session)
-    reservation = await reservations.next_expired()
+    reservation = await reservations.next_expired(now)
     if reservation is None:
         return False
     lines = await reservations.lines(reservation.id, lock_stock=True)

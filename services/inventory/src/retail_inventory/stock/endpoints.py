@@ -15,6 +15,7 @@ from retail_inventory.stock.schemas import (
     TransferRequest,
 )
 from retail_inventory.warehouses.schemas import WarehouseCode
+from retail_kernel.clock import Now
 from retail_kernel.db import SessionDep
 from retail_kernel.openapi import problem_responses
 from retail_kernel.pagination import MAX_LIMIT, Page
@@ -38,22 +39,26 @@ async def adjust(
     body: AdjustRequest,
     session: SessionDep,
     staff: Staff,
+    now: Now,
     idempotency_key: IdempotencyKey = None,
 ) -> LevelRead:
     """Stock-in (delta > 0) or stock-out (delta < 0) with a reason; 409 below what is held."""
-    return await service.adjust(session, staff, body, idempotency_key)
+    return await service.adjust(session, staff, body, idempotency_key, now=now)
 
 
 @router.post("/transfers", responses=problem_responses(403, 409))
-async def transfer(body: TransferRequest, session: SessionDep, staff: Staff) -> TransferRead:
+async def transfer(
+    body: TransferRequest, session: SessionDep, staff: Staff, now: Now
+) -> TransferRead:
     """Move units of a sku between two warehouses in one step (staff)."""
-    return await service.transfer(session, staff, body)
+    return await service.transfer(session, staff, body, now=now)
 
 
 @router.get("/levels", responses=problem_responses(400, 403))
 async def levels(
     session: SessionDep,
     staff: Staff,
+    now: Now,
     sku: Sku | None = None,
     warehouse: WarehouseCode | None = None,
     cursor: Cursor = None,
@@ -61,7 +66,13 @@ async def levels(
 ) -> Page[LevelRead]:
     """Stock per sku and warehouse: on hand, reserved, available, threshold (staff)."""
     return await service.list_levels(
-        session, staff.tenant_id, sku=sku, warehouse=warehouse, cursor=cursor, limit=limit
+        session,
+        staff.tenant_id,
+        sku=sku,
+        warehouse=warehouse,
+        cursor=cursor,
+        limit=limit,
+        now=now,
     )
 
 

@@ -79,10 +79,10 @@ class StockRepository:
     def __init__(self, transaction: Transaction) -> None:
         self.transaction = transaction
 
-    async def read(self, tenant_id: str, skus: Sequence[str]) -> tuple[datetime, list[StockRow]]:
-        """The database's clock and every warehouse's row of these skus, unlocked."""
+    async def read(self, tenant_id: str, skus: Sequence[str]) -> list[StockRow]:
+        """Every warehouse's row of these skus, unlocked."""
         rows = await sql.READ_STOCK.fetch(self.transaction, tenant=tenant_id, skus=list(skus))
-        return rows[0][0], [StockRow(*row[1:]) for row in rows if row[1] is not None]
+        return [StockRow(*row.values()) for row in rows]
 
     async def lock_skus(self, tenant_id: str, skus: Sequence[str]) -> list[StockRow]:
         """Every warehouse's row of these skus, locked in the global order."""
@@ -103,10 +103,15 @@ class StockRepository:
         )
         return {(sku, warehouse): on_hand for sku, warehouse, on_hand in rows}
 
-    async def lapse_expired(self, tenant_id: str, skus: Sequence[str]) -> list[StockChange]:
-        """Let go of expired holds on these (locked) skus; returns the release per row."""
+    async def lapse_expired(
+        self, tenant_id: str, skus: Sequence[str], now: datetime
+    ) -> list[StockChange]:
+        """Let go of holds on these (locked) skus expired by ``now``; returns the release per
+        row."""
         freed: dict[tuple[str, UUID], int] = {}
-        lapsed = await sql.LAPSE_EXPIRED.fetch(self.transaction, tenant=tenant_id, skus=list(skus))
+        lapsed = await sql.LAPSE_EXPIRED.fetch(
+            self.transaction, tenant=tenant_id, skus=list(skus), now=now
+        )
         for sku, warehouse_id, qty in lapsed:
             freed[(sku, warehouse_id)] = freed.get((sku, warehouse_id), 0) + qty
         changes = [
@@ -199,8 +204,9 @@ class StockReader:
         warehouse: str | None,
         after: tuple[str, str] | None,
         limit: int,
+        now: datetime,
     ) -> Sequence[Row[str, str, int, int, int]]:
-        """Levels in ``(sku, warehouse code)`` order. Holds past their expiry are not counted
+        """Levels in ``(sku, warehouse code)`` order. Holds expired by ``now`` are not counted
         as reserved even when the sweeper has not released them yet."""
         expired = (
             select(func.coalesce(func.sum(ReservationLine.qty), 0))
@@ -209,7 +215,7 @@ class StockReader:
                 ReservationLine.sku == StockLevel.sku,
                 ReservationLine.warehouse_id == StockLevel.warehouse_id,
                 ReservationLine.state == "held",
-                ReservationLine.expires_at <= func.now(),
+                ReservationLine.expires_at <= now,
             )
             .scalar_subquery()
         )

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 from sqlalchemy import Row
@@ -60,8 +61,11 @@ async def adjust(
     principal: Principal,
     body: AdjustRequest,
     idempotency_key: str | None,
+    *,
+    now: datetime,
 ) -> LevelRead:
-    """Stock-in or stock-out with a reason, written to the ledger; 409 below what is held."""
+    """Stock-in or stock-out with a reason, written to the ledger; 409 below what is held
+    (holds expired by ``now`` do not count)."""
     tenant = principal.tenant_id
     problem = domain.direction_problem(body.reason, body.delta)
     if problem:
@@ -71,9 +75,15 @@ async def adjust(
     repeated = await _already_done(session, tenant, idempotency_key, body, warehouse)
     if not repeated:
         await _move(
-            session, principal, body.sku, [step], note=body.note, idempotency_key=idempotency_key
+            session,
+            principal,
+            body.sku,
+            [step],
+            now=now,
+            note=body.note,
+            idempotency_key=idempotency_key,
         )
-    return await level(session, tenant, body.sku, warehouse)
+    return await level(session, tenant, body.sku, warehouse, now)
 
 
 async def _already_done(
@@ -103,7 +113,7 @@ async def _already_done(
 
 
 async def transfer(
-    session: AsyncSession, principal: Principal, body: TransferRequest
+    session: AsyncSession, principal: Principal, body: TransferRequest, *, now: datetime
 ) -> TransferRead:
     """Move units between two warehouses in one transaction (two ledger rows, one reference)."""
     tenant = principal.tenant_id
@@ -115,10 +125,11 @@ async def transfer(
         Step(source, -body.qty, domain.Reason.TRANSFER_OUT),
         Step(destination, body.qty, domain.Reason.TRANSFER_IN),
     ]
-    await _move(session, principal, body.sku, steps, note=body.note, reference=str(new_id()))
+    reference = str(new_id())
+    await _move(session, principal, body.sku, steps, now=now, note=body.note, reference=reference)
     return TransferRead(
-        source=await level(session, tenant, body.sku, source),
-        destination=await level(session, tenant, body.sku, destination),
+        source=await level(session, tenant, body.sku, source, now),
+        destination=await level(session, tenant, body.sku, destination, now),
     )
 
 
@@ -128,6 +139,7 @@ async def _move(
     sku: str,
     steps: Sequence[Step],
     *,
+    now: datetime,
     note: str | None = None,
     reference: str | None = None,
     idempotency_key: str | None = None,
@@ -147,7 +159,7 @@ async def _move(
         if violated_constraint(exc) not in STOCK_CHECKS:
             raise
         await repository.lock_skus(tenant, [sku])
-        await repository.lapse_expired(tenant, [sku])
+        await repository.lapse_expired(tenant, [sku], now)
         try:
             async with session.begin_nested():
                 results = [await _apply(repository, tenant, sku, step) for step in ordered]
@@ -282,9 +294,11 @@ async def set_threshold(
     )
 
 
-async def level(session: AsyncSession, tenant_id: str, sku: str, warehouse: Warehouse) -> LevelRead:
+async def level(
+    session: AsyncSession, tenant_id: str, sku: str, warehouse: Warehouse, now: datetime
+) -> LevelRead:
     rows = await StockReader(session).levels(
-        tenant_id, sku=sku, warehouse=warehouse.code, after=None, limit=1
+        tenant_id, sku=sku, warehouse=warehouse.code, after=None, limit=1, now=now
     )
     if not rows:
         return LevelRead(
@@ -317,14 +331,15 @@ async def list_levels(
     warehouse: str | None,
     cursor: str | None,
     limit: int,
+    now: datetime,
 ) -> Page[LevelRead]:
-    """Levels by sku and warehouse, a page at a time."""
+    """Levels by sku and warehouse as of ``now``, a page at a time."""
     after = None
     if cursor:
         values = decode_cursor(cursor)
         after = (str(values.get("sku", "")), str(values.get("warehouse", "")))
     rows = await StockReader(session).levels(
-        tenant_id, sku=sku, warehouse=warehouse, after=after, limit=limit + 1
+        tenant_id, sku=sku, warehouse=warehouse, after=after, limit=limit + 1, now=now
     )
     items = [_level(row) for row in rows[:limit]]
     next_cursor = None

@@ -1,17 +1,15 @@
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from retail_kernel.db import Database
-from retail_kernel.embedded import free_port
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
+from retail_kernel.testing.servers import running_server
 from retail_user.config import UserSettings
 from retail_user.main import create_app
-from user_factories import IdentityProvider, identity_provider, make_user_settings
+from retail_user.testing.factories import IdentityProvider, identity_provider, make_user_settings
 
 
 @pytest.fixture
@@ -44,17 +42,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def server(user_settings: UserSettings) -> AsyncIterator[str]:
     """The service on a real socket under uvicorn, for tests with many concurrent clients."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(user_settings), host="127.0.0.1", port=port, log_level="warning"
-    )
-    running = uvicorn.Server(config)
-    task = asyncio.create_task(running.serve())
-    while not running.started:
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    await task
+    async with running_server(create_app(user_settings)) as url:
+        yield url
 
 
 @pytest.fixture(name="identity")

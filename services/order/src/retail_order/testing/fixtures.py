@@ -9,21 +9,21 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from inventory_factories import make_inventory_settings
-from order_factories import CLIENT_SECRET, auth, make_order_settings
-from payment_factories import make_payment_settings
-from product_factories import make_product_settings
 from retail_inventory.main import create_app as create_inventory_app
+from retail_inventory.testing.factories import make_inventory_settings
 from retail_kernel.testing.kafka import consumers_joined
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import asgi_client, running_server
 from retail_kernel.testing.waiting import eventually_async
 from retail_order.config import OrderSettings
 from retail_order.main import create_app
+from retail_order.testing.factories import CLIENT_SECRET, auth, make_order_settings
 from retail_payment.main import create_app as create_payment_app
+from retail_payment.testing.factories import make_payment_settings
 from retail_product.main import create_app as create_product_app
-from user_factories import IdentityProvider
-from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
+from retail_product.testing.factories import make_product_settings
+from retail_user.testing.factories import IdentityProvider
+from retail_user.testing.fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 WAREHOUSE = "MAIN"
 FINAL = frozenset({"CONFIRMED", "REJECTED", "CANCELLED"})

@@ -13,21 +13,21 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
-from notification_factories import (
-    CLIENT_SECRET,
-    auth,
-    make_notification_settings,
-    provider_settings,
-)
-from provider_fakes import FakeState, create_provider_fakes
 from retail_kernel.db import asyncpg_dsn
 from retail_kernel.embedded import free_port
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_kernel.testing.servers import running_server
 from retail_notification.config import NotificationSettings
 from retail_notification.main import create_app
-from user_factories import IdentityProvider
-from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
+from retail_notification.testing.factories import (
+    CLIENT_SECRET,
+    auth,
+    make_notification_settings,
+    provider_settings,
+)
+from retail_notification.testing.provider_fakes import FakeState, create_provider_fakes
+from retail_user.testing.factories import IdentityProvider
+from retail_user.testing.fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 
 @dataclass

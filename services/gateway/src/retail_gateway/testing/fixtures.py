@@ -6,12 +6,12 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway_factories import ProbeState, create_probe, make_gateway_settings
 from retail_gateway.main import create_app
+from retail_gateway.testing.factories import ProbeState, create_probe, make_gateway_settings
 from retail_kernel.embedded import free_port
 from retail_kernel.testing.servers import running_server
-from user_factories import IdentityProvider
-from user_fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
+from retail_user.testing.factories import IdentityProvider
+from retail_user.testing.fixtures import identity_fixture  # noqa: F401 - the fixture, for conftest
 
 
 @dataclass

@@ -4,11 +4,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from payment_factories import make_payment_settings
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_payment.config import PaymentSettings
 from retail_payment.main import create_app
+from retail_payment.testing.factories import make_payment_settings
 
 
 @pytest.fixture

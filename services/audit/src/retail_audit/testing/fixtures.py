@@ -4,9 +4,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from audit_factories import make_audit_settings
 from retail_audit.config import AuditSettings
 from retail_audit.main import create_app
+from retail_audit.testing.factories import make_audit_settings
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.kafka import consumers_joined
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases

@@ -4,9 +4,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from inventory_factories import make_inventory_settings
 from retail_inventory.config import InventorySettings
 from retail_inventory.main import create_app
+from retail_inventory.testing.factories import make_inventory_settings
+from retail_kernel.testing.clock import ManualClock
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 
@@ -21,8 +22,14 @@ def inventory_settings(
 
 
 @pytest.fixture
-async def app(inventory_settings: InventorySettings) -> AsyncIterator[FastAPI]:
-    application = create_app(inventory_settings)
+def clock() -> ManualClock:
+    """The time the app decides expiry by: it moves only when a test advances it."""
+    return ManualClock()
+
+
+@pytest.fixture
+async def app(inventory_settings: InventorySettings, clock: ManualClock) -> AsyncIterator[FastAPI]:
+    application = create_app(inventory_settings, clock=clock)
     async with application.router.lifespan_context(application):
         yield application
 

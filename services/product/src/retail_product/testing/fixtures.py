@@ -5,11 +5,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from product_factories import make_product_settings
 from retail_kernel.testing.identity import StaticIdentity
 from retail_kernel.testing.plugin import RetailInfra, ServiceDatabases
 from retail_product.config import ProductSettings
 from retail_product.main import create_app
+from retail_product.testing.factories import make_product_settings
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from retail_gateway.config import GatewaySettings
 from retail_kernel.testing.settings import settings_for_tests
-from user_factories import IdentityProvider, sign_with_service_key, token_claims
+from retail_user.testing.factories import IdentityProvider, sign_with_service_key, token_claims
 
 BIG = 5 * 1024 * 1024
 

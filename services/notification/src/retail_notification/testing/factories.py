@@ -8,8 +8,6 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from provider_fakes import SENDGRID_KEY, SLACK_PATH, TEAMS_PATH, TWILIO_FROM, TWILIO_SID
-from provider_fakes import TWILIO_TOKEN as TWILIO_SECRET
 from retail_contracts.envelope import CloudEvent, EventData
 from retail_contracts.money import Money
 from retail_contracts.order import OrderConfirmed, OrderEvent, OrderLine, StatusChange
@@ -19,6 +17,14 @@ from retail_kernel.testing.waiting import eventually_async
 from retail_notification.config import NotificationSettings
 from retail_notification.consumers import notification_events
 from retail_notification.models import Notification
+from retail_notification.testing.provider_fakes import (
+    SENDGRID_KEY,
+    SLACK_PATH,
+    TEAMS_PATH,
+    TWILIO_FROM,
+    TWILIO_SID,
+)
+from retail_notification.testing.provider_fakes import TWILIO_TOKEN as TWILIO_SECRET
 
 CLIENT_SECRET = "notification-client-secret-for-tests"
 ADDRESS = {

@@ -1,0 +1,4 @@
+"""What tests need of the Payment service: settings and factories (``factories``), pytest
+fixtures (``fixtures``, star-imported by the service's ``tests/conftest.py``) and the Stripe and
+PayPal fakes. Part of the package so that other services' tests import them by name; left out of
+the image."""
