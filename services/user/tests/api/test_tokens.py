@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
+from retail_kernel.testing.identity import StaticIdentity
 from retail_user.testing.factories import (
     PASSWORD,
     bearer,
@@ -131,6 +132,23 @@ class TestLogin:
         assert claims["tid"] == "default"
         assert claims["exp"] - claims["iat"] == 900
         assert {"iss", "aud", "nbf", "jti"} <= claims.keys()
+
+    async def test_the_test_identity_issues_tokens_shaped_as_ours(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        """Other services' tests take tokens from ``StaticIdentity``: they must be these."""
+        await register(client, "kate")
+        ours = (await login(client, "kate"))["access_token"]
+        theirs = StaticIdentity().user_token("kate")
+        for token in (ours, theirs):
+            assert jwt.get_unverified_header(token).keys() == {"alg", "kid", "typ"}
+        assert jwt.get_unverified_header(theirs)["typ"] == jwt.get_unverified_header(ours)["typ"]
+        mine, test = (jwt.decode(t, options={"verify_signature": False}) for t in (ours, theirs))
+        assert mine.keys() == test.keys()
+        assert {name: mine[name] for name in ("iss", "aud", "roles", "tid")} == {
+            name: test[name] for name in ("iss", "aud", "roles", "tid")
+        }
+        assert mine["exp"] - mine["iat"] == test["exp"] - test["iat"]
 
     async def test_unknown_user_and_wrong_password_look_the_same(
         self, client: httpx.AsyncClient

@@ -2,10 +2,12 @@
 
 Once per test session it starts embedded PostgreSQL and the embedded broker, creates every
 installed service's database with ``alembic upgrade head`` (never ``create_all``) and fails when
-a service's models and migrations drift. ``retail_db`` gives a test empty databases;
-``kernel_db`` gives the kernel's own tests their tiny schema (``retail_kernel.testing.schema``),
-emptied. ``identity`` signs tokens with a test key and serves the JWKS that verifies them; the
-tests of a service that calls the User service override it with the real one.
+a service's models and migrations drift. ``retail_db`` gives a test empty databases; ``app`` and
+``client`` start the service a test is about (its fixtures define ``service_app``) and call it
+in-process. ``kernel_db`` gives the kernel's own tests their tiny schema
+(``retail_kernel.testing.schema``), emptied. ``identity`` signs tokens with a test key and
+serves the JWKS that verifies them; the tests of a service that calls the User service override
+it with the real one.
 """
 
 import asyncio
@@ -14,8 +16,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
 from retail_contracts.topics import ALL_TOPICS_AND_DEAD_LETTERS
 from retail_kernel import embedded, migrations
@@ -24,7 +28,7 @@ from retail_kernel.kafka import ensure_topics
 from retail_kernel.registry import ServiceInfo, stateful_services
 from retail_kernel.testing import schema
 from retail_kernel.testing.identity import StaticIdentity, static_identity
-from retail_kernel.testing.kafka import TopicProbe
+from retail_kernel.testing.kafka import TopicProbe, consumers_joined
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,23 @@ async def kernel_db(kernel_database_url: str) -> AsyncIterator[Database]:
     database = Database(kernel_database_url, source="retail/kernel-test", metered=False)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def app(service_app: FastAPI) -> AsyncIterator[FastAPI]:
+    """The service under test, started (its consumers, if any, joined): a service's fixtures
+    define ``service_app``, the app not yet started."""
+    async with service_app.router.lifespan_context(service_app):
+        await consumers_joined(service_app)
+        yield service_app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the started service, calling it in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as http:
+        yield http
 
 
 @pytest.fixture(scope="session")

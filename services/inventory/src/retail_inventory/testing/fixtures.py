@@ -1,6 +1,3 @@
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -28,17 +25,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def app(inventory_settings: InventorySettings, clock: ManualClock) -> AsyncIterator[FastAPI]:
-    application = create_app(inventory_settings, clock=clock)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://inventory.test") as http:
-        yield http
+def service_app(inventory_settings: InventorySettings, clock: ManualClock) -> FastAPI:
+    """The Inventory service, for the plugin's ``app`` and ``client``."""
+    return create_app(inventory_settings, clock=clock)
 
 
 @pytest.fixture

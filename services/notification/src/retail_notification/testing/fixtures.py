@@ -115,17 +115,9 @@ async def notification_settings(
 
 
 @pytest.fixture
-async def app(notification_settings: NotificationSettings) -> AsyncIterator[FastAPI]:
-    application = create_app(notification_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://notification.test") as http:
-        yield http
+def service_app(notification_settings: NotificationSettings) -> FastAPI:
+    """The Notification service, for the plugin's ``app`` and ``client``."""
+    return create_app(notification_settings)
 
 
 @dataclass

@@ -90,17 +90,9 @@ async def order_settings(
 
 
 @pytest.fixture
-async def app(order_settings: OrderSettings) -> AsyncIterator[FastAPI]:
-    application = create_app(order_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://order.test") as http:
-        yield http
+def service_app(order_settings: OrderSettings) -> FastAPI:
+    """The Order service, for the plugin's ``app`` and ``client``."""
+    return create_app(order_settings)
 
 
 @pytest.fixture

@@ -1,6 +1,3 @@
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -21,17 +18,9 @@ def payment_settings(
 
 
 @pytest.fixture
-async def app(payment_settings: PaymentSettings) -> AsyncIterator[FastAPI]:
-    application = create_app(payment_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://payment.test") as http:
-        yield http
+def service_app(payment_settings: PaymentSettings) -> FastAPI:
+    """The Payment service, for the plugin's ``app`` and ``client``."""
+    return create_app(payment_settings)
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -28,17 +26,9 @@ def product_settings(
 
 
 @pytest.fixture
-async def app(product_settings: ProductSettings) -> AsyncIterator[FastAPI]:
-    application = create_app(product_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://product.test") as http:
-        yield http
+def service_app(product_settings: ProductSettings) -> FastAPI:
+    """The Product service, for the plugin's ``app`` and ``client``."""
+    return create_app(product_settings)
 
 
 @pytest.fixture

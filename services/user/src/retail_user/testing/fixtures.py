@@ -1,6 +1,5 @@
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -26,17 +25,9 @@ async def database(user_settings: UserSettings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def app(user_settings: UserSettings) -> AsyncIterator[FastAPI]:
-    application = create_app(user_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://user.test") as http:
-        yield http
+def service_app(user_settings: UserSettings) -> FastAPI:
+    """The User service, for the plugin's ``app`` and ``client``."""
+    return create_app(user_settings)
 
 
 @pytest.fixture
