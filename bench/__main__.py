@@ -3,7 +3,7 @@
 import os
 import sys
 
-from bench import catalog, gateway, image, metrics, orders, reservations, user
+from bench import catalog, console, gateway, image, metrics, orders, reservations, user
 
 BENCHMARKS = {
     "user": user.main,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "gateway": gateway.main,
     "image": image.main,
     "metrics": metrics.main,
+    "console": console.main,
 }
 
 

@@ -163,14 +163,10 @@ async def same_reserve(body: dict[str, Any]) -> dict[str, str]:
         rows = await connection.fetch(
             read.sql, *read.arguments({"tenant": "default", "skus": [line["sku"]]})
         )
-        free = [
-            row
-            for row in rows
-            if row["sku"] is not None and row["on_hand"] - row["reserved"] >= line["qty"]
-        ]
+        free = [row for row in rows if row["on_hand"] - row["reserved"] >= line["qty"]]
         if not free:
             raise HTTPException(409)
-        now = rows[0]["at"]
+        now = datetime.now(UTC)  # the service's clock, as the service reads it
         hold = statements.TRY_HOLD
         values = {
             **_event("retail.inventory.reserved.v1", rid),

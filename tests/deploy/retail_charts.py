@@ -34,8 +34,9 @@ def of_kind(manifests: Iterable[Manifest], kind: str) -> list[Manifest]:
 def calls_in_the_code() -> dict[str, set[str]]:
     """Who calls whom over HTTP, read from the services' settings: a ``<service>_url`` setting
     is a call to that service; every service but User fetches User's JWKS (``jwks_url``); the
-    gateway's ``upstreams`` reach every service; the fake payment provider's
-    ``fake_webhook_url`` is the Payment service's own webhook."""
+    gateway's ``upstreams`` reach every service; the console's ``services`` every service with
+    an API (a database); the fake payment provider's ``fake_webhook_url`` is the Payment
+    service's own webhook."""
     services = installed_services()
     graph: dict[str, set[str]] = {}
     for name, info in services.items():
@@ -45,6 +46,8 @@ def calls_in_the_code() -> dict[str, set[str]]:
             callees.add("user")
         if "upstreams" in fields:
             callees |= set(services) - {name}
+        if "services" in fields:
+            callees |= {other for other, peer in services.items() if peer.database}
         if "fake_webhook_url" in fields:
             callees.add(name)
         graph[name] = callees

@@ -164,6 +164,11 @@ class Deployment:
                 f"{prefix}USER_RATE_LIMIT": "100000/minute",
                 f"{prefix}AUTH_RATE_LIMIT": "10000/minute",
             },
+            "console": {
+                f"{prefix}SERVICES": json.dumps(
+                    {name: self.url(name) for name in stateful_services()}
+                ),
+            },
         }.get(info.name, {})
 
     @property
@@ -194,6 +199,7 @@ SECRETS: dict[str, tuple[str, ...]] = {
     "order": ("service_client_secret",),
     "payment": ("stripe_webhook_secrets",),
     "notification": ("service_client_secret",),
+    "console": ("session_secret",),
 }
 
 

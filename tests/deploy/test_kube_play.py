@@ -61,8 +61,17 @@ def _secrets(folder: Path, infra: HostInfrastructure, manifests: list[Manifest])
         service = installed_services()[name]
         target = folder / volume["secret"]["secretName"]
         target.mkdir(parents=True, exist_ok=True)
-        values = {"database_url": infra.database_url(service.database_name())}
-        for key in ("key_encryption_secret", "s3_secret_access_key", "stripe_webhook_secrets"):
+        values = (
+            {"database_url": infra.database_url(service.database_name())}
+            if service.database
+            else {}
+        )
+        for key in (
+            "key_encryption_secret",
+            "s3_secret_access_key",
+            "stripe_webhook_secrets",
+            "session_secret",
+        ):
             values[key] = f"{key}-{uuid.uuid5(uuid.NAMESPACE_DNS, name)}"
         # One secret per client, the same in the caller's Secret and in the clients Job.
         values["service_client_secret"] = f"client-{name}-secret"

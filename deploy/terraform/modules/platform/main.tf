@@ -6,13 +6,16 @@
 locals {
   name      = "retail-${var.environment}"
   namespace = "retail-${var.environment}"
-  # The services that own a database (all but the gateway), as the chart's values.yaml.
+  # The services that own a database (all but the gateway and the console), as the chart's
+  # values.yaml; the console has secrets but no database.
   services = toset(["user", "product", "inventory", "order", "payment", "notification", "audit"])
+  without_database = toset(["console"])
   # Secrets the platform makes itself; the providers' (Stripe, SendGrid, …) an operator adds.
   generated = {
     user         = ["key_encryption_secret"]
     order        = ["service_client_secret"]
     notification = ["service_client_secret"]
+    console      = ["session_secret"]
   }
 }
 
@@ -109,13 +112,19 @@ module "secrets" {
   prefix              = "retail/${var.environment}"
   kms_key_arn         = aws_kms_key.this.arn
   rotation_lambda_arn = var.rotation_lambda_arn
-  services = {
-    for service in local.services :
-    service => merge(
-      { database_url = module.rds.database_urls[service] },
-      { for name in lookup(local.generated, service, []) : name => random_password.generated["${service}/${name}"].result },
-    )
-  }
+  services = merge(
+    {
+      for service in local.services :
+      service => merge(
+        { database_url = module.rds.database_urls[service] },
+        { for name in lookup(local.generated, service, []) : name => random_password.generated["${service}/${name}"].result },
+      )
+    },
+    {
+      for service in local.without_database :
+      service => { for name in lookup(local.generated, service, []) : name => random_password.generated["${service}/${name}"].result }
+    },
+  )
 }
 
 module "irsa" {

@@ -42,6 +42,21 @@ class StatusChange(BaseModel):
     reason: str | None = None
 
 
+class SagaStep(BaseModel):
+    """One step the order's saga sent (``reserve`` … ``capture``, or a compensation:
+    ``release``, ``void``, ``refund``, ``restock``): first sent when, how many times, and how it
+    ended — the reply's name (``reserved``, ``failed``, …), ``no answer``, ``parked`` or
+    ``undone by an operator``; no outcome while it waits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: str
+    sent_at: datetime
+    attempts: int = Field(ge=1)
+    outcome: str | None = None
+    answered_at: datetime | None = None
+
+
 class ShippingAddress(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -72,6 +87,8 @@ class OrderEvent(EventData):
     created_at: datetime
     # Set while the saga is parked for an operator: why.
     attention: str | None = None
+    # The saga's steps so far (absent from events published before they were kept).
+    saga_steps: list[SagaStep] = Field(default_factory=list)
 
 
 class OrderCreated(OrderEvent):

@@ -16,6 +16,7 @@ LOCAL_UPSTREAMS = {
     "payment": ["http://127.0.0.1:8005"],
     "notification": ["http://127.0.0.1:8006"],
     "audit": ["http://127.0.0.1:8007"],
+    "console": ["http://127.0.0.1:8008"],
 }
 
 

@@ -16,6 +16,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/payments", "payment"),
     ("/api/v1/notifications", "notification"),
     ("/api/v1/audit", "audit"),
+    ("/console", "console"),
 )
 
 # Routes anyone may call without a token: (method, exact path or prefix ending in "/").
@@ -33,6 +34,10 @@ PUBLIC: tuple[tuple[str, str], ...] = (
     ("GET", "/api/v1/categories/"),
     ("GET", "/media/"),
     ("POST", "/api/v1/payments/webhooks/"),
+    # The console signs its users in itself (a session cookie, not a bearer token).
+    ("GET", "/console"),
+    ("GET", "/console/"),
+    ("POST", "/console/"),
 )
 
 # Where passwords are tried or spent: a stricter limit per client address.
@@ -45,7 +50,7 @@ CREDENTIAL_ROUTES = frozenset(
         "/api/v1/users/token/service",
     }
 )
-UPLOAD = re.compile(r"^/api/v1/products/[^/]+/pictures$")
+UPLOAD = re.compile(r"^/(api/v1|console)/products/[^/]+/pictures$")
 
 # RFC 9110 §7.6.1 and the ones every proxy drops; plus any a Connection header names.
 HOP_BY_HOP = frozenset(

@@ -14,7 +14,7 @@ def _local_env(home: Path) -> dict[str, str]:
     upstreams = {
         name: [f"http://127.0.0.1:{os.environ.get(info.env_prefix + 'PORT', info.port)}"]
         for name, info in installed_services().items()
-        if info.database is not None
+        if name != "gateway"
     }
     return {"RETAIL_GATEWAY_UPSTREAMS": json.dumps(upstreams)}
 

@@ -75,6 +75,31 @@ class TestTemplates:
         )
         assert read.json()["inherited"] is True
 
+    async def test_a_preview_renders_the_sample_and_saves_nothing(
+        self, client: httpx.AsyncClient, admin: Person, carol: Person
+    ) -> None:
+        body = {"channel": "sms", "body": "Thanks {{ customer.name }}: {{ order.number }}"}
+        shown = await client.post(
+            f"{TEMPLATES}/order_confirmed/preview", json=body, headers=auth(admin.token)
+        )
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["body"].startswith("Thanks ")
+        assert "{{" not in shown.json()["body"]
+        broken = await client.post(
+            f"{TEMPLATES}/order_confirmed/preview",
+            json={"channel": "sms", "body": "{{ order.number "},
+            headers=auth(admin.token),
+        )
+        assert broken.status_code == 422
+        denied = await client.post(
+            f"{TEMPLATES}/order_confirmed/preview", json=body, headers=auth(carol.token)
+        )
+        assert denied.status_code == 403
+        read = await client.get(
+            f"{TEMPLATES}/order_confirmed", params={"channel": "sms"}, headers=auth(admin.token)
+        )
+        assert read.json()["inherited"] is True
+
     async def test_templates_are_for_admins_of_their_own_tenant(
         self, client: httpx.AsyncClient, admin: Person, carol: Person, identity: IdentityProvider
     ) -> None:

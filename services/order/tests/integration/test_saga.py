@@ -48,6 +48,11 @@ def history(order: dict[str, Any]) -> list[str]:
     return [change["status"] for change in order["status_history"]]
 
 
+def steps(order: dict[str, Any]) -> list[tuple[str, str]]:
+    """The saga's steps as the order shows them: each with how it ended, in order."""
+    return [(step["step"], step["outcome"]) for step in order["saga_steps"]]
+
+
 class TestSaga:
     async def test_confirmed_out_of_stock_and_declined_orders_side_by_side(
         self, stack: Stack, customer: str
@@ -68,6 +73,18 @@ class TestSaga:
         assert short["short_lines"] == [{"sku": "RARE-1", "requested": 2, "available": 1}]
         assert (declined["status"], declined["reason"]) == ("REJECTED", "payment_declined")
         assert history(declined) == ["PENDING", "STOCK_RESERVED", "REJECTED"]
+        assert steps(ok) == [
+            ("reserve", "reserved"),
+            ("authorize", "authorized"),
+            ("commit", "committed"),
+            ("capture", "captured"),
+        ]
+        assert steps(short) == [("reserve", "reservation_failed")]
+        assert steps(declined) == [
+            ("reserve", "reserved"),
+            ("authorize", "failed"),
+            ("release", "released"),
+        ]
 
         level = await stack.level("MUG-1")
         assert (level["on_hand"], level["reserved"]) == (3, 0)  # two shipped, the rest back

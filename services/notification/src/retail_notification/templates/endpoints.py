@@ -11,6 +11,7 @@ from retail_notification.templates.schemas import (
     LOCALE_PATTERN,
     NAME_PATTERN,
     TemplatePage,
+    TemplatePreview,
     TemplateRead,
     TemplateUpdate,
 )
@@ -44,3 +45,13 @@ async def save_template(
 ) -> TemplateRead:
     """Save the tenant's own template, once it renders cleanly against sample data."""
     return await service.save_template(session, admin, name, body)
+
+
+@router.post("/{name}/preview", responses=problem_responses(403, 422))
+async def preview_template(
+    name: TemplateName, body: TemplateUpdate, admin: Admin
+) -> TemplatePreview:
+    """The template rendered against sample data (its own, and ``sample_data``), as the
+    recipient would read it; nothing is saved. A template that would be refused is 422."""
+    del admin  # admins only
+    return service.preview_template(name, body)

@@ -36,3 +36,10 @@ class TemplateRead(BaseModel):
 
 class TemplatePage(BaseModel):
     items: list[TemplateRead]
+
+
+class TemplatePreview(BaseModel):
+    """A template rendered against its sample data, as the recipient would read it."""
+
+    subject: str | None
+    body: str

@@ -10,7 +10,12 @@ from retail_notification.models import Template
 from retail_notification.templates import domain
 from retail_notification.templates.exceptions import TemplateNotFound, TemplateRejected
 from retail_notification.templates.repository import PLATFORM, TemplateRepository
-from retail_notification.templates.schemas import TemplatePage, TemplateRead, TemplateUpdate
+from retail_notification.templates.schemas import (
+    TemplatePage,
+    TemplatePreview,
+    TemplateRead,
+    TemplateUpdate,
+)
 
 
 def _read(template: Template) -> TemplateRead:
@@ -39,6 +44,15 @@ async def get_template(
     if template is None:
         raise TemplateNotFound(name, channel)
     return _read(template)
+
+
+def preview_template(name: str, body: TemplateUpdate) -> TemplatePreview:
+    """The template rendered against sample data, saving nothing; a broken one is refused."""
+    try:
+        rendered = domain.validate(name, body.channel, body.subject, body.body, body.sample_data)
+    except domain.TemplateInvalid as exc:
+        raise TemplateRejected(f"the template cannot be used: {exc}") from exc
+    return TemplatePreview(subject=rendered.subject, body=rendered.body)
 
 
 async def save_template(

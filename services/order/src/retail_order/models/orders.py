@@ -80,6 +80,10 @@ class Order(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean)
     attention: Mapped[str | None] = mapped_column(String(300))
     short_lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    # Each step the saga sent, how often, and how it ended (``orders.steps``).
+    saga_steps: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

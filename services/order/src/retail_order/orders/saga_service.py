@@ -62,6 +62,7 @@ from retail_order.orders.saga import (
     on_reply,
     on_timeout,
 )
+from retail_order.orders.steps import NO_ANSWER, recorded
 from retail_order.read_model.repository import EventLogRepository
 
 ACTOR = "order-saga"
@@ -114,12 +115,19 @@ def saga_columns(saga: Saga) -> dict[str, Any]:
 
 
 async def apply(
-    session: AsyncSession, order: Order, decision: Decision, now: datetime, policy: Policy
+    session: AsyncSession,
+    order: Order,
+    decision: Decision,
+    now: datetime,
+    policy: Policy,
+    happened: str = "",
 ) -> None:
-    """Store the decision with the order, send its command, publish what changed."""
+    """Store the decision with the order (and its steps: ``happened`` is how the step in flight
+    ended, if it did), send its command, publish what changed."""
     repository = OrderRepository(session)
     changed = decision.status_changed or decision.parked or decision.resumed
     values = saga_columns(decision.saga)
+    values["saga_steps"] = recorded(order.saga_steps, saga_of(order), decision, happened, now)
     if changed:
         values["version"] = order.version + 1
     await repository.set(order, updated_at=now, **values)
@@ -258,6 +266,7 @@ def snapshot(
         "shipping_address": order.shipping_address,
         "created_at": order.created_at,
         "attention": order.attention,
+        "saga_steps": order.saga_steps,
     }
 
 
@@ -286,7 +295,7 @@ async def handle_reply(session: AsyncSession, event: CloudEvent, policy: Policy)
     decision = on_reply(saga_of(order), reply, now, policy)
     if reply is Reply.RESERVATION_FAILED and decision.status_changed:
         await repository.set(order, short_lines=event.data.get("short_lines", []))
-    await apply(session, order, decision, now, policy)
+    await apply(session, order, decision, now, policy, reply.value)
 
 
 async def run_timeouts(database: Database, policy: Policy, *, limit: int = 200) -> int:
@@ -301,6 +310,6 @@ async def run_timeouts(database: Database, policy: Policy, *, limit: int = 200) 
                 return handled
             now = datetime.now(UTC)
             decision = on_timeout(saga_of(order), now, policy)
-            await apply(session, order, decision, now, policy)
+            await apply(session, order, decision, now, policy, NO_ANSWER)
         handled += 1
     return handled

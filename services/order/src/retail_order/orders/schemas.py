@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from retail_contracts.inventory import ShortLine
 from retail_contracts.money import Money
-from retail_contracts.order import OrderStatus, ShippingAddress
+from retail_contracts.order import OrderStatus, SagaStep, ShippingAddress
 from retail_kernel.pagination import Page
 from retail_kernel.schemas import InputModel, SafeStr
 
@@ -57,6 +57,10 @@ class OrderRead(BaseModel):
     created_at: datetime
     attention: str | None = Field(
         default=None, description="set while the saga waits for an operator: why"
+    )
+    saga_steps: list[SagaStep] = Field(
+        default_factory=list,
+        description="each step the saga sent, in order: when, how often, and how it ended",
     )
 
     @classmethod

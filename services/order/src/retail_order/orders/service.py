@@ -31,6 +31,7 @@ from retail_order.orders.metrics import ORDERS_BY_STATUS
 from retail_order.orders.repository import IdempotencyRepository, OrderRepository
 from retail_order.orders.saga import Policy
 from retail_order.orders.schemas import OrderCreate, OrderPage, OrderRead
+from retail_order.orders.steps import UNDONE_BY_HAND, recorded
 from retail_order.read_model.repository import ReadRepository
 
 
@@ -164,6 +165,7 @@ async def _place(
         short_lines=None,
         created_at=now,
         updated_at=now,
+        saga_steps=recorded([], saga.Saga(status=saga.Status.PENDING, step=None), started, "", now),
         **saga_service.saga_columns(started.saga),
     )
     await repository.add(order)
@@ -279,7 +281,8 @@ async def resume(
         decision = act(saga_service.saga_of(order), now, policy)
     except saga.NotParked as exc:
         raise NotParked() from exc
-    await saga_service.apply(session, order, decision, now, policy)
+    happened = UNDONE_BY_HAND if force else ""
+    await saga_service.apply(session, order, decision, now, policy, happened)
     return await order_read(session, order)
 
 

@@ -1,0 +1,1 @@
+"""What tests need of the console: the browser that drives it (``browser``)."""
