@@ -6,7 +6,6 @@ calls no service, measured in the same run."""
 import asyncio
 import gzip
 import json
-import shutil
 import statistics
 from importlib import resources
 from pathlib import Path
@@ -16,6 +15,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.harness import RESULTS, infrastructure
 from bench.orders import PASSWORD, _catalog, _env, _people
+from retail_console.testing.browser import CHROMIUM_ARGS, chromium
 from retail_kernel.testing.servers import served_process
 
 VISITS = 25
@@ -29,13 +29,6 @@ PAGES = {
     "orders": "/console/orders",
     "warehouses": "/console/warehouses",
 }
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 def _interactive_ms(page: Page, path: str) -> float:
@@ -47,12 +40,9 @@ def _interactive_ms(page: Page, path: str) -> float:
 
 
 def _measure(console: str) -> dict[str, list[float]]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        raise SystemExit("Debian's chromium is needed (./dev installs it as root)")
     timings: dict[str, list[float]] = {name: [] for name in PAGES}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         anonymous = browser.new_context(base_url=console).new_page()
         context = browser.new_context(base_url=console)
         page = context.new_page()

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from retail_charts import ROOT, calls_in_the_code, tool
-from retail_cli.openapi_docs import SERVICES_WITH_AN_API, openapi_document
+from retail_gateway.openapi_files import SERVICES_WITH_AN_API, openapi_document
 from retail_kernel.registry import installed_services
 
 VALIDATOR = ROOT / "deploy" / "backstage" / "validate.cjs"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from retail_cli.openapi_docs import PLATFORM, SERVICES_WITH_AN_API, as_yaml, documents
+from retail_gateway.openapi_files import PLATFORM, SERVICES_WITH_AN_API, as_yaml, documents
 
 ROOT = Path(__file__).parents[2]
 FOLDER = ROOT / "docs" / "openapi"

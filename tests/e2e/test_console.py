@@ -5,7 +5,6 @@ follows a request through the audit log. Every page visited is saved as a screen
 ``.retail/console-screenshots`` and must log no error in the browser's console."""
 
 import asyncio
-import shutil
 import struct
 import uuid
 import zlib
@@ -19,19 +18,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from retail_console.testing.browser import CHROMIUM_ARGS, chromium
 from retail_e2e import Platform
 from retail_kernel.testing.waiting import eventually
 from retail_storefront import PASSWORD, Storefront
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".retail" / "console-screenshots"
-# On this closed network, as root: no sandbox, and nothing that phones home.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 def png(width: int = 8, height: int = 8) -> bytes:
@@ -101,9 +93,6 @@ class Console:
 
 @pytest.fixture(scope="module")
 def console(platform: Platform) -> Iterator[Console]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed (./dev installs it as root)")
     platform.create_admin("root")
     gateway = platform.url("gateway")
     with httpx.Client(base_url=gateway, timeout=30) as http, sync_playwright() as playwright:
@@ -118,7 +107,7 @@ def console(platform: Platform) -> Iterator[Console]:
                     f"/api/v1/users/{user_id}/roles", json={"roles": [role]}, headers=admin
                 )
                 assert changed.status_code == 200, changed.text
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             yield Console(browser, gateway, shop, admin)
         finally:
@@ -176,6 +165,27 @@ def test_staff_add_a_product_with_a_picture_stock_it_and_find_it_in_the_catalog(
     nav(page, "Catalog")
     expect(page.get_by_role("row").filter(has_text="LAMP-1")).to_contain_text("39.90 EUR")
     console.shot(page, "catalog")
+    context.close()
+
+
+def test_a_stale_edit_shows_the_conflict_instead_of_overwriting(console: Console) -> None:
+    product = console.shop.stock(console.shop.log_in("stella"), "KETTLE-1", 1, warehouse="W1")
+    context, page = console.session("stella")
+    page.goto(f"/console/products/{product}")
+    other = context.new_page()  # a second tab on the same product
+    other.goto(page.url)
+    page.get_by_label("Name").fill("Kettle, steel")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Product saved")
+    console.shot(page, "product-saved")
+    other.get_by_label("Price").fill("29.90")
+    other.get_by_role("button", name="Save").click()
+    expect(other.get_by_role("alert")).to_contain_text("Someone changed this product")
+    expect(other.get_by_label("Name")).to_have_value("Kettle, steel")
+    expect(other.get_by_label("Price")).to_have_value("12.50")  # not overwritten
+    other.screenshot(path=SCREENSHOTS / "product-conflict.png", full_page=True)
+    stored = console.shop.http.get(f"/api/v1/products/{product}").json()
+    assert (stored["name"], stored["price"]["amount"]) == ("Kettle, steel", 1250)
     context.close()
 
 

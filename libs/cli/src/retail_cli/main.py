@@ -5,7 +5,6 @@ import os
 import signal
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -297,17 +296,6 @@ def migrate(
     admin_uri = embedded.start_postgres(place.pgdata)
     asyncio.run(platform.migrate_all(admin_uri, stateful_services()))
     console.print(f"migrated: {', '.join(stateful_services())}")
-
-
-@app.command()
-def openapi(
-    folder: Annotated[Path, typer.Argument(help="Where the files go")] = Path("docs/openapi"),
-) -> None:
-    """Write every service's OpenAPI document and the merged platform's as YAML files."""
-    from retail_cli import openapi_docs  # noqa: PLC0415 - makes every service's app
-
-    for path in openapi_docs.write_documents(folder):
-        console.print(f"wrote {path}")
 
 
 @app.command()

@@ -61,6 +61,14 @@ def service_port(info: ServiceInfo) -> int:
     return int(os.environ.get(f"{info.env_prefix}PORT", info.port))
 
 
+def local_urls() -> dict[str, str]:
+    """Where ``retail up`` runs each installed service, by name."""
+    return {
+        name: f"http://127.0.0.1:{service_port(info)}"
+        for name, info in installed_services().items()
+    }
+
+
 def service_env(
     info: ServiceInfo, admin_uri: str, bootstrap: str, home: Path | None = None
 ) -> dict[str, str]:

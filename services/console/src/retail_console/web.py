@@ -6,6 +6,7 @@ a form handler takes ``form: Form`` too, which has passed the CSRF check.
 """
 
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -169,6 +170,18 @@ async def _form(request: Request, page: Annotated[Page, Depends(_page)]) -> Form
 Staff = Annotated[Page, Depends(_page)]
 Admin = Annotated[Page, Depends(_admin)]
 Form = Annotated[FormData, Depends(_form)]
+
+
+async def refused_by(call: Awaitable[Any]) -> ApiError | None:
+    """None when ``call`` succeeds; the service's refusal (a 4xx, for the page to show) when
+    it does not. A failure of the service itself (a 5xx) is raised for the error page."""
+    try:
+        await call
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        return exc
+    return None
 
 
 def text(form: FormData, name: str) -> str:

@@ -1,21 +1,17 @@
 """How the CLI finds the gateway (entry point ``retail.services``): no database, no events."""
 
 import json
-import os
 from pathlib import Path
 
 from retail_gateway.config import GatewaySettings
-from retail_kernel.registry import ServiceInfo, installed_services
+from retail_kernel.local import local_urls
+from retail_kernel.registry import ServiceInfo
 
 
 def _local_env(home: Path) -> dict[str, str]:
     """Every installed service, where ``retail up`` runs it."""
     del home
-    upstreams = {
-        name: [f"http://127.0.0.1:{os.environ.get(info.env_prefix + 'PORT', info.port)}"]
-        for name, info in installed_services().items()
-        if name != "gateway"
-    }
+    upstreams = {name: [url] for name, url in local_urls().items() if name != "gateway"}
     return {"RETAIL_GATEWAY_UPSTREAMS": json.dumps(upstreams)}
 
 
@@ -29,4 +25,5 @@ SERVICE = ServiceInfo(
     models=None,
     settings=GatewaySettings,
     local_env=_local_env,
+    commands="retail_gateway.cli:register",
 )

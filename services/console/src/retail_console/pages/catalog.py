@@ -10,10 +10,14 @@ from starlette.datastructures import FormData, UploadFile
 from retail_console.api import ApiError
 from retail_console.formatting import minor_units
 from retail_console.session import PATH
-from retail_console.web import Form, Page, Staff, text
+from retail_console.web import Form, Page, Staff, refused_by, text
 
 router = APIRouter(prefix=PATH)
 PICTURE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+STALE_EDIT = (
+    "Someone changed this product since you opened it: here it is as it is now. "
+    "Make your change again."
+)
 
 
 def flatten(nodes: list[dict[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
@@ -113,26 +117,19 @@ async def update_product(page: Staff, form: Form, product_id: UUID) -> Response:
     body, problem = _product_body(form)
     status = 422
     if problem is None:
-        try:
-            await page.api.call(
+        refusal = await refused_by(
+            page.api.call(
                 "PATCH",
                 "product",
                 f"/api/v1/products/{product_id}",
                 json=body,
                 headers={"If-Match": text(form, "etag")},
             )
-        except ApiError as exc:
-            if exc.status >= 500:
-                raise
-            status = exc.status
-            problem = (
-                "Someone changed this product since you opened it: here it is as it is now. "
-                "Make your change again."
-                if exc.status == 412
-                else exc.detail
-            )
-        else:
+        )
+        if refusal is None:
             return page.redirect(f"{PATH}/products/{product_id}", "Product saved")
+        status = refusal.status
+        problem = STALE_EDIT if refusal.status == 412 else refusal.detail
     found, etag = await _product(page, product_id)
     return page.render(
         "product_form.html",
@@ -163,17 +160,15 @@ async def upload_picture(page: Staff, form: Form, product_id: UUID) -> Response:
             f"{PATH}/products/{product_id}", "A picture must be a JPEG, PNG or WebP image"
         )
     data = await picture.read()
-    try:
-        await page.api.call(
+    if problem := await refused_by(
+        page.api.call(
             "POST",
             "product",
             f"/api/v1/products/{product_id}/pictures",
             files={"file": (picture.filename, data, content_type)},
         )
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return page.redirect(f"{PATH}/products/{product_id}", f"Not uploaded: {exc.detail}")
+    ):
+        return page.redirect(f"{PATH}/products/{product_id}", f"Not uploaded: {problem.detail}")
     return page.redirect(f"{PATH}/products/{product_id}", "Picture added")
 
 
@@ -185,15 +180,11 @@ async def categories(page: Staff) -> HTMLResponse:
 @router.post("/categories", response_model=None)
 async def create_category(page: Staff, form: Form) -> Response:
     body = {"name": text(form, "name"), "parent_id": text(form, "parent_id") or None}
-    try:
-        await page.api.post("product", "/api/v1/categories", body)
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
+    if problem := await refused_by(page.api.post("product", "/api/v1/categories", body)):
         return page.render(
             "categories.html",
-            code=exc.status,
+            code=problem.status,
             categories=await _categories(page),
-            error=exc.detail,
+            error=problem.detail,
         )
     return page.redirect(f"{PATH}/categories", "Category added")

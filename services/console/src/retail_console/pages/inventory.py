@@ -6,9 +6,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from retail_console.api import ApiError
 from retail_console.session import PATH
-from retail_console.web import Form, Page, Staff, text
+from retail_console.web import Form, Page, Staff, refused_by, text
 
 router = APIRouter(prefix=PATH)
 # What staff adjust by hand (sales and transfers have their own paths).
@@ -68,12 +67,8 @@ async def adjust(page: Staff, form: Form) -> Response:
         "reason": reason,
         "note": text(form, "note") or None,
     }
-    try:
-        await page.api.post("inventory", "/api/v1/inventory/adjust", body)
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return await _levels_page(page, sku, "", "", code=exc.status, error=exc.detail)
+    if problem := await refused_by(page.api.post("inventory", "/api/v1/inventory/adjust", body)):
+        return await _levels_page(page, sku, "", "", code=problem.status, error=problem.detail)
     return page.redirect(f"{PATH}/inventory?sku={sku}", f"{sku}: {reason} of {abs(delta)}")
 
 
@@ -87,12 +82,8 @@ async def set_threshold(page: Staff, form: Form) -> Response:
             page, sku, "", "", code=422, error="The threshold must be a whole number."
         )
     body = {"sku": sku, "warehouse": text(form, "warehouse") or None, "threshold": threshold}
-    try:
-        await page.api.put("inventory", "/api/v1/inventory/thresholds", body)
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return await _levels_page(page, sku, "", "", code=exc.status, error=exc.detail)
+    if problem := await refused_by(page.api.put("inventory", "/api/v1/inventory/thresholds", body)):
+        return await _levels_page(page, sku, "", "", code=problem.status, error=problem.detail)
     return page.redirect(f"{PATH}/inventory?sku={sku}", f"{sku}: low below {threshold}")
 
 
@@ -119,15 +110,13 @@ async def warehouses(page: Staff) -> HTMLResponse:
 @router.post("/warehouses", response_model=None)
 async def create_warehouse(page: Staff, form: Form) -> Response:
     body = {"code": text(form, "code"), "name": text(form, "name")}
-    try:
-        await page.api.post("inventory", "/api/v1/inventory/warehouses", body)
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
+    if problem := await refused_by(
+        page.api.post("inventory", "/api/v1/inventory/warehouses", body)
+    ):
         return page.render(
             "warehouses.html",
-            code=exc.status,
+            code=problem.status,
             warehouses=await _warehouses(page),
-            error=exc.detail,
+            error=problem.detail,
         )
     return page.redirect(f"{PATH}/warehouses", f"Warehouse {body['code']} added")

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from retail_console.api import ApiError
 from retail_console.session import PATH
-from retail_console.web import Admin, Form, text
+from retail_console.web import Admin, Form, refused_by, text
 
 router = APIRouter(prefix=PATH)
 CHANNELS = ("email", "sms", "slack", "teams")
@@ -82,18 +82,16 @@ async def save_template(page: Admin, form: Form, name: str) -> Response:
                 values={**values, "sample_data": sample},
                 error="The sample data must be a JSON object.",
             )
-    try:
-        await page.api.put("notification", f"/api/v1/notifications/templates/{name}", body)
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
+    if problem := await refused_by(
+        page.api.put("notification", f"/api/v1/notifications/templates/{name}", body)
+    ):
         return page.render(
             "template.html",
-            code=exc.status,
+            code=problem.status,
             template=values,
             values={**values, "sample_data": sample},
-            error=exc.detail,
-            field_errors=exc.body.get("errors") or [],
+            error=problem.detail,
+            field_errors=problem.body.get("errors") or [],
         )
     where = f"channel={values['channel']}&locale={values['locale']}"
     return page.redirect(f"{PATH}/notifications/templates/{name}?{where}", "Template saved")
@@ -109,12 +107,10 @@ async def rules(page: Admin) -> HTMLResponse:
 async def save_rule(page: Admin, form: Form, name: str) -> Response:
     channels = [value for value in form.getlist("channels") if isinstance(value, str)]
     body = {"channels": channels or None, "enabled": text(form, "enabled") == "on"}
-    try:
-        await page.api.put("notification", f"/api/v1/notifications/rules/{name}", body)
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return page.redirect(f"{PATH}/notifications/rules", f"Not saved: {exc.detail}")
+    if problem := await refused_by(
+        page.api.put("notification", f"/api/v1/notifications/rules/{name}", body)
+    ):
+        return page.redirect(f"{PATH}/notifications/rules", f"Not saved: {problem.detail}")
     return page.redirect(f"{PATH}/notifications/rules", f"Rule {name} saved")
 
 
@@ -136,12 +132,12 @@ async def dead_letters(
 @router.post("/notifications/dead-letters/{dead_letter_id}/redrive", response_model=None)
 async def redrive(page: Admin, form: Form, dead_letter_id: str) -> Response:
     del form
-    try:
-        await page.api.post(
+    if problem := await refused_by(
+        page.api.post(
             "notification", f"/api/v1/notifications/dead-letters/{dead_letter_id}/redrive"
         )
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return page.redirect(f"{PATH}/notifications/dead-letters", f"Not redriven: {exc.detail}")
+    ):
+        return page.redirect(
+            f"{PATH}/notifications/dead-letters", f"Not redriven: {problem.detail}"
+        )
     return page.redirect(f"{PATH}/notifications/dead-letters", "Redriven")

@@ -1,7 +1,7 @@
 """Orders: the list by status, an order with its lines, payment and saga timeline, cancelling,
 and the operators' queue of parked sagas (retry, or carry on after undoing a step by hand)."""
 
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 from fastapi import APIRouter
@@ -10,17 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 from retail_console import timeline
 from retail_console.api import ApiError
 from retail_console.session import PATH
-from retail_console.web import Form, Staff
+from retail_console.web import Form, Staff, refused_by
+from retail_contracts.order import OrderStatus
 
 router = APIRouter(prefix=PATH)
-STATUSES = (
-    "PENDING",
-    "STOCK_RESERVED",
-    "PAYMENT_AUTHORIZED",
-    "CONFIRMED",
-    "REJECTED",
-    "CANCELLED",
-)
+STATUSES = get_args(OrderStatus)
 
 
 @router.get("/orders", response_class=HTMLResponse)
@@ -61,12 +55,8 @@ async def order(page: Staff, order_id: UUID) -> HTMLResponse:
 
 
 async def _act(page: Staff, order_id: UUID, action: str, done: str) -> Response:
-    try:
-        await page.api.post("order", f"/api/v1/orders/{order_id}/{action}")
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return page.redirect(f"{PATH}/orders/{order_id}", f"Not done: {exc.detail}")
+    if problem := await refused_by(page.api.post("order", f"/api/v1/orders/{order_id}/{action}")):
+        return page.redirect(f"{PATH}/orders/{order_id}", f"Not done: {problem.detail}")
     return page.redirect(f"{PATH}/orders/{order_id}", done)
 
 

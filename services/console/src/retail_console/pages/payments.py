@@ -6,10 +6,9 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from retail_console.api import ApiError
 from retail_console.formatting import minor_units
 from retail_console.session import PATH
-from retail_console.web import Admin, Form, text
+from retail_console.web import Admin, Form, refused_by, text
 
 router = APIRouter(prefix=PATH)
 
@@ -37,10 +36,8 @@ async def refund(page: Admin, form: Form, payment_id: UUID) -> Response:
         return page.render(
             "payment.html", code=422, payment=found, error="The amount must be a number."
         )
-    try:
-        await page.api.post("payment", f"/api/v1/payments/{payment_id}/refund", {"amount": amount})
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return page.render("payment.html", code=exc.status, payment=found, error=exc.detail)
+    if problem := await refused_by(
+        page.api.post("payment", f"/api/v1/payments/{payment_id}/refund", {"amount": amount})
+    ):
+        return page.render("payment.html", code=problem.status, payment=found, error=problem.detail)
     return page.redirect(f"{PATH}/payments/{payment_id}", "Refund requested")

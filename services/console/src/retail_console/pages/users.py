@@ -5,9 +5,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from retail_console.api import ApiError
 from retail_console.session import PATH
-from retail_console.web import Admin, Form
+from retail_console.web import Admin, Form, refused_by
 
 router = APIRouter(prefix=PATH)
 ROLES = ("customer", "staff", "admin")
@@ -20,12 +19,10 @@ async def users(page: Admin, q: str = "", role: str = "", cursor: str = "") -> H
 
 
 async def _act(page: Admin, path: str, done: str, body: object = None) -> Response:
-    try:
-        await page.api.call("PUT" if body is not None else "POST", "user", path, json=body)
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return page.redirect(f"{PATH}/users", f"Not done: {exc.detail}")
+    if problem := await refused_by(
+        page.api.call("PUT" if body is not None else "POST", "user", path, json=body)
+    ):
+        return page.redirect(f"{PATH}/users", f"Not done: {problem.detail}")
     return page.redirect(f"{PATH}/users", done)
 
 

@@ -2,7 +2,10 @@
 ``docs/openapi/<service>.yaml`` (the Backstage catalog's API entities point at them) and the
 whole platform's, as the gateway serves it, in ``docs/openapi/platform.yaml``.
 
-  retail openapi            (or: uv run python -m retail_cli.openapi_docs docs/openapi)
+  retail openapi            (or: uv run python -m retail_gateway.openapi_files docs/openapi)
+
+The gateway's own command (``retail_gateway.cli``): it merges the documents as it does at its
+``/openapi.json``.
 """
 
 import importlib
@@ -13,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from retail_gateway import docs
 from retail_kernel.registry import installed_services
 
 # The gateway has no API of its own: it serves the services' (and one /docs for them all).
@@ -39,7 +43,6 @@ def _servers_first(document: dict[str, Any]) -> dict[str, Any]:
 
 def platform_document(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The services' documents merged as the gateway merges them at its /openapi.json."""
-    docs = importlib.import_module("retail_gateway.docs")
     merged: dict[str, Any] = docs.merge(documents)
     return _servers_first(merged)
 
