@@ -168,6 +168,36 @@ def test_staff_add_a_product_with_a_picture_stock_it_and_find_it_in_the_catalog(
     context.close()
 
 
+def test_staff_grow_the_category_tree_and_filter_the_catalog_by_it(console: Console) -> None:
+    context, page = console.session("stella")
+    nav(page, "Catalog")
+    page.get_by_role("link", name="Categories").click()
+    page.get_by_label("Name").fill("Home")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("status")).to_have_text("Category added")
+    page.get_by_label("Name").fill("Lighting")
+    page.get_by_label("Inside").select_option(label="Home")
+    page.get_by_role("button", name="Add").click()
+    expect(page.locator("ul.tree li.depth-1")).to_have_text("Lighting")
+    console.shot(page, "categories")
+    nav(page, "Catalog")
+    page.get_by_role("link", name="New product").click()
+    page.get_by_label("SKU").fill("BULB-1")
+    page.get_by_label("Name").fill("Bulb")
+    page.get_by_label("Price").fill("3.20")
+    page.get_by_label("Categories").select_option(label="— Lighting")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("status")).to_have_text("Product created")
+    nav(page, "Catalog")
+    page.get_by_label("Category").select_option(label="— Lighting")
+    page.get_by_role("button", name="Show").click()
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("BULB-1")
+    console.shot(page, "catalog-by-category")
+    context.close()
+
+
 def test_a_stale_edit_shows_the_conflict_instead_of_overwriting(console: Console) -> None:
     product = console.shop.stock(console.shop.log_in("stella"), "KETTLE-1", 1, warehouse="W1")
     context, page = console.session("stella")

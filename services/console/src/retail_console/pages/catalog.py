@@ -36,7 +36,12 @@ async def _categories(page: Page) -> list[dict[str, Any]]:
 
 @router.get("/products", response_class=HTMLResponse)
 async def products(
-    page: Staff, q: str = "", cursor: str = "", active: str = "", sort: str = "name"
+    page: Staff,
+    q: str = "",
+    cursor: str = "",
+    active: str = "",
+    sort: str = "name",
+    category_id: str = "",
 ) -> HTMLResponse:
     listing = await page.api.get(
         "product",
@@ -45,11 +50,18 @@ async def products(
         cursor=cursor,
         active=active,
         sort=sort,
+        category_id=category_id,
         limit=25,
         tenant=page.session.tenant,
     )
     return page.render(
-        "products.html", listing=listing, q=q, active=active, sort=sort, cursor=cursor
+        "products.html",
+        listing=listing,
+        q=q,
+        active=active,
+        sort=sort,
+        category_id=category_id,
+        categories=await _categories(page),
     )
 
 
