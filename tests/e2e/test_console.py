@@ -62,7 +62,9 @@ class Console:
         return f"{self.gateway}/console"
 
     def session(self, username: str) -> tuple[BrowserContext, Page]:
-        """A browser of its own, signed in as ``username``."""
+        """A browser of its own, signed in as ``username`` (what an earlier one logged is
+        that test's failure, not this one's)."""
+        self.errors.clear()
         context = self.browser.new_context(base_url=self.gateway)
         page = context.new_page()
         page.on(
