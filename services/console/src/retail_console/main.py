@@ -40,6 +40,7 @@ from retail_console.web import (
     keep_refreshed,
     sign_in_url,
 )
+from retail_kernel.errors import install_error_handlers
 from retail_kernel.http import RequestMiddleware
 from retail_kernel.logging import configure_logging
 from retail_kernel.tracing import configure_tracing
@@ -122,6 +123,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    # A malformed path or query (a bad id) is a 4xx problem+json, as everywhere on the platform.
+    install_error_handlers(app)
     app.add_middleware(RequestMiddleware, service="console", max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders, policy=content_security_policy(settings.picture_origins))
     app.mount(f"{PATH}/static", StaticFiles(directory=str(package / "static")), name="static")

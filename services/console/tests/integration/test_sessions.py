@@ -137,3 +137,13 @@ async def test_tokens_about_to_expire_are_refreshed_and_kept_even_on_an_error_pa
     refused = await client.get("/console/users")  # not for staff: an error page
     assert refused.status_code == 403
     assert opened(console_settings, client)[1] != spent  # the new tokens came with it
+
+
+async def test_a_malformed_id_is_a_problem_not_an_error(
+    client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    await identity.token("stella", roles=("staff",))
+    await sign_in(client, "stella")
+    bad = await client.get("/console/orders/not-an-id")
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
