@@ -7,7 +7,7 @@ a form handler takes ``form: Form`` too, which has passed the CSRF check.
 
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -66,7 +66,6 @@ class Page:
     session: Session
     api: Api
     refreshed: bool = False
-    notices: list[str] = field(default_factory=list)
 
     def render(self, name: str, /, code: int = 200, **values: Any) -> HTMLResponse:
         """The page of template ``name`` with ``values``, answered with status ``code``."""
